@@ -1,0 +1,89 @@
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from policy.models import (
+    Actor,
+    ActorKind,
+    Article,
+    Commitment,
+    CommitmentKind,
+    Country,
+    FocusArea,
+    PublicationStatus,
+    Region,
+    SourceQuote,
+    StatusUpdate,
+)
+
+
+class CountryFactory(DjangoModelFactory):
+    class Meta:
+        model = Country
+        django_get_or_create = ("iso_code",)
+
+    name = factory.Sequence(lambda n: f"Country {n}")
+    slug = factory.Sequence(lambda n: f"country-{n}")
+    iso_code = factory.Iterator(["BR", "AR", "PE", "CL", "UY", "CO", "BO", "MX"])
+    region = Region.SOUTH_AMERICA
+
+
+class ActorFactory(DjangoModelFactory):
+    class Meta:
+        model = Actor
+
+    name = factory.Sequence(lambda n: f"Actor {n}")
+    slug = factory.Sequence(lambda n: f"actor-{n}")
+    kind = ActorKind.GOVERNMENT
+
+
+class ArticleFactory(DjangoModelFactory):
+    class Meta:
+        model = Article
+
+    title = factory.Sequence(lambda n: f"Article {n}")
+    slug = factory.Sequence(lambda n: f"article-{n}")
+    publication_date = datetime.date(2025, 11, 5)
+    body = "First paragraph with a pledge of 500 scholarships.\n\nSecond paragraph."
+    publication_status = PublicationStatus.PUBLISHED
+
+
+class FocusAreaFactory(DjangoModelFactory):
+    class Meta:
+        model = FocusArea
+
+    name = factory.Sequence(lambda n: f"Focus area {n}")
+    slug = factory.Sequence(lambda n: f"focus-area-{n}")
+    order = factory.Sequence(lambda n: n)
+    publication_status = PublicationStatus.PUBLISHED
+
+
+class CommitmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Commitment
+
+    title = factory.Sequence(lambda n: f"Commitment {n}")
+    slug = factory.Sequence(lambda n: f"commitment-{n}")
+    kind = CommitmentKind.SCHOLARSHIPS
+    publication_status = PublicationStatus.PUBLISHED
+
+
+class SourceQuoteFactory(DjangoModelFactory):
+    class Meta:
+        model = SourceQuote
+
+    commitment = factory.SubFactory(CommitmentFactory)
+    article = factory.SubFactory(ArticleFactory)
+    text = "First paragraph with a pledge of 500 scholarships."
+
+
+class StatusUpdateFactory(DjangoModelFactory):
+    class Meta:
+        model = StatusUpdate
+
+    commitment = factory.SubFactory(CommitmentFactory)
+    date = datetime.date(2025, 11, 5)
+    status = "in_the_works"
+    note = "Work has begun."
+    source_url = "https://example.org/report"
