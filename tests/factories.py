@@ -7,10 +7,15 @@ from policy.models import (
     Actor,
     ActorKind,
     Article,
+    Authorship,
     Commitment,
     CommitmentKind,
     Country,
+    Event,
     FocusArea,
+    Keyword,
+    Person,
+    Project,
     PublicationStatus,
     Region,
     SourceQuote,
@@ -87,3 +92,44 @@ class StatusUpdateFactory(DjangoModelFactory):
     status = "in_the_works"
     note = "Work has begun."
     source_url = "https://example.org/report"
+
+
+class PersonFactory(DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    name = factory.Sequence(lambda n: f"Person {n}")
+    slug = factory.Sequence(lambda n: f"person-{n}")
+
+
+class AuthorshipFactory(DjangoModelFactory):
+    class Meta:
+        model = Authorship
+
+    article = factory.SubFactory(ArticleFactory)
+    person = factory.SubFactory(PersonFactory)
+    affiliation = "Founder of a think tank"
+
+
+class KeywordFactory(DjangoModelFactory):
+    class Meta:
+        model = Keyword
+
+    name = factory.Sequence(lambda n: f"Keyword {n}")
+    slug = factory.Sequence(lambda n: f"keyword-{n}")
+
+
+class EventFactory(DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    name = factory.Sequence(lambda n: f"Ministerial meeting {n}")
+    slug = factory.Sequence(lambda n: f"ministerial-meeting-{n}")
+
+
+class ProjectFactory(DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    name = factory.Sequence(lambda n: f"Project {n}")
+    slug = factory.Sequence(lambda n: f"project-{n}")

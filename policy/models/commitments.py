@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.formats import number_format
@@ -81,12 +81,12 @@ class CommitmentQuerySet(PublishableQuerySet):
             & (Q(period_start__isnull=True) | Q(period_start__year__lte=year))
             & (Q(period_end__isnull=True) | Q(period_end__year__gte=year))
         )
-        stated_then = Q(
-            period_start__isnull=True,
-            period_end__isnull=True,
-            quotes__article__publication_date__year=year,
+        stated_then = Q(period_start__isnull=True, period_end__isnull=True) & Exists(
+            SourceQuote.objects.filter(
+                commitment=OuterRef("pk"), article__publication_date__year=year
+            )
         )
-        return self.filter(in_period | stated_then).distinct()
+        return self.filter(in_period | stated_then)
 
 
 class CommitmentManager(models.Manager.from_queryset(CommitmentQuerySet)):

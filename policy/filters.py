@@ -1,0 +1,67 @@
+"""One FilterSet per listed model, shared by the HTML lists and the API."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from policy.models import (
+    Actor,
+    Article,
+    Commitment,
+    CommitmentKind,
+    CommitmentStatus,
+    Country,
+    FocusArea,
+)
+
+
+class CommitmentFilterSet(django_filters.FilterSet):
+    focus_area = django_filters.ModelChoiceFilter(
+        label=_("Focus area"),
+        field_name="focus_areas",
+        to_field_name="slug",
+        queryset=FocusArea.objects.published(),
+    )
+    country = django_filters.ModelChoiceFilter(
+        label=_("Country"),
+        field_name="countries",
+        to_field_name="iso_code",
+        queryset=Country.objects.all(),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=CommitmentStatus.choices, method="filter_status"
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=CommitmentKind.choices)
+    party = django_filters.ModelChoiceFilter(
+        label=_("Party"),
+        field_name="parties",
+        to_field_name="slug",
+        queryset=Actor.objects.filter(commitments__isnull=False).distinct(),
+    )
+    year = django_filters.NumberFilter(
+        label=_("Year"), method="filter_year", min_value=1900, max_value=2200
+    )
+
+    class Meta:
+        model = Commitment
+        fields = ["focus_area", "country", "status", "kind", "party", "year"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.with_status(value)
+
+    def filter_year(self, queryset, name, value):
+        return queryset.active_in_year(int(value))
+
+
+class ArticleFilterSet(django_filters.FilterSet):
+    keyword = django_filters.CharFilter(label=_("Keyword"), field_name="keywords__slug")
+    author = django_filters.CharFilter(label=_("Author"), field_name="authors__slug")
+    year = django_filters.NumberFilter(
+        label=_("Year"), field_name="publication_date__year", min_value=1900, max_value=2200
+    )
+    language = django_filters.ChoiceFilter(
+        label=_("Language"), choices=Article._meta.get_field("language").choices
+    )
+
+    class Meta:
+        model = Article
+        fields = ["keyword", "author", "year", "language"]
