@@ -149,10 +149,6 @@ def parse_article(text):
         )
 
     paragraphs = tuple(line for _, line in lines[3:-2])
-    if not paragraphs:
-        raise ArticleFormatError(
-            f"the article has no body between line {byline_number} and line {from_number}"
-        )
 
     return ParsedArticle(
         title=title,

@@ -53,7 +53,7 @@ class GeographicScope(models.TextChoices):
 
 
 class FigureQualifier(models.TextChoices):
-    EXACTLY = "exactly", _("exactly")
+    AS_STATED = "as_stated", _("as stated")
     MORE_THAN = "more_than", _("more than")
     UP_TO = "up_to", _("up to")
     ABOUT = "about", _("about")
@@ -147,8 +147,11 @@ class Commitment(Publishable):
         _("target qualifier"),
         max_length=10,
         choices=FigureQualifier.choices,
-        default=FigureQualifier.EXACTLY,
-        help_text=_("How the source qualifies the target: “more than 3,500” is “more than”."),
+        default=FigureQualifier.AS_STATED,
+        help_text=_(
+            "How the source qualifies the number: “more than 3,500” is “more than”; "
+            "a bare “3,500” is “as stated”."
+        ),
     )
     target_value = models.DecimalField(
         _("target"),
@@ -282,7 +285,7 @@ class Commitment(Publishable):
         if self.target_value is None:
             return ""
         number = number_format(self.target_value.normalize(), force_grouping=True)
-        if self.target_qualifier == FigureQualifier.EXACTLY:
+        if self.target_qualifier == FigureQualifier.AS_STATED:
             return f"{number} {self.target_unit}"
         return f"{self.get_target_qualifier_display()} {number} {self.target_unit}"
 

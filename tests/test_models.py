@@ -1,0 +1,273 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from policy.models import (
+    Article,
+    Commitment,
+    CommitmentStatus,
+    Country,
+    DatePrecision,
+    FigureQualifier,
+    PublicationStatus,
+    SourceQuote,
+)
+from tests.factories import (
+    ArticleFactory,
+    CommitmentFactory,
+    CountryFactory,
+    FocusAreaFactory,
+    PersonFactory,
+    SourceQuoteFactory,
+    StatusUpdateFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def error_fields(record):
+    with pytest.raises(ValidationError) as caught:
+        record.full_clean()
+    return set(caught.value.message_dict)
+
+
+class TestPublishing:
+    def test_published_excludes_drafts(self):
+        published = ArticleFactory()
+        ArticleFactory(publication_status=PublicationStatus.DRAFT)
+        assert list(Article.objects.published()) == [published]
+
+    def test_first_publication_time_is_set_once(self):
+        article = ArticleFactory(publication_status=PublicationStatus.DRAFT)
+        assert article.first_published_at is None
+        article.publication_status = PublicationStatus.PUBLISHED
+        article.save()
+        first = article.first_published_at
+        assert first is not None
+        article.title = "Edited"
+        article.save()
+        assert article.first_published_at == first
+
+    def test_every_content_model_has_the_same_published_rule(self):
+        FocusAreaFactory(publication_status=PublicationStatus.DRAFT)
+        CommitmentFactory(publication_status=PublicationStatus.DRAFT)
+        shown = FocusAreaFactory(), CommitmentFactory()
+        assert [type(r).objects.published().get() for r in shown] == list(shown)
+
+
+class TestCommitmentValidation:
+    def test_negative_target_is_refused_by_validation_and_database(self):
+        commitment = CommitmentFactory.build(target_value=Decimal(-1), target_unit="scholarships")
+        assert "target_value" in error_fields(commitment)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            commitment.save()
+
+    def test_amount_needs_a_currency(self):
+        commitment = CommitmentFactory.build(amount=Decimal(10))
+        assert "currency" in error_fields(commitment)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            commitment.save()
+
+    @pytest.mark.parametrize("code", ["XYZ", "cny", "YUAN", "US"])
+    def test_currency_must_be_an_iso_4217_code(self, code):
+        commitment = CommitmentFactory.build(amount=Decimal(10), currency=code)
+        assert "currency" in error_fields(commitment)
+
+    def test_valid_money_passes_and_is_kept_exactly(self):
+        commitment = CommitmentFactory(
+            amount=Decimal("66000000000.01"), currency="CNY", usd_equivalent=Decimal("9.23")
+        )
+        commitment.full_clean()
+        stored = Commitment.objects.get(pk=commitment.pk)
+        assert stored.amount == Decimal("66000000000.01")
+        assert isinstance(stored.amount, Decimal)
+
+    def test_target_needs_a_unit_and_a_unit_needs_a_target(self):
+        assert "target_unit" in error_fields(CommitmentFactory.build(target_value=Decimal(5)))
+        assert "target_value" in error_fields(CommitmentFactory.build(target_unit="projects"))
+
+    def test_period_cannot_end_before_it_starts(self):
+        commitment = CommitmentFactory.build(
+            period_start=datetime.date(2027, 1, 1), period_end=datetime.date(2025, 1, 1)
+        )
+        assert "period_end" in error_fields(commitment)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            commitment.save()
+
+    def test_slug_is_unique(self):
+        CommitmentFactory(slug="same")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            CommitmentFactory(slug="same")
+
+    def test_partial_dates_are_stored_as_the_first_day_of_their_precision(self):
+        commitment = CommitmentFactory.build(
+            period_start=datetime.date(2025, 6, 17),
+            period_start_precision=DatePrecision.MONTH,
+            period_end=datetime.date(2027, 9, 3),
+            period_end_precision=DatePrecision.YEAR,
+        )
+        commitment.full_clean()
+        assert commitment.period_start == datetime.date(2025, 6, 1)
+        assert commitment.period_end == datetime.date(2027, 1, 1)
+        assert commitment.period_display == "June 2025–2027"
+
+    def test_a_commitment_cannot_be_part_of_itself(self):
+        commitment = CommitmentFactory()
+        commitment.part_of = commitment
+        assert "part_of" in error_fields(commitment)
+
+
+class TestCommitmentDisplay:
+    def test_target_shows_its_qualifier_and_grouping(self):
+        commitment = CommitmentFactory.build(
+            target_value=Decimal("3500.00"),
+            target_unit="scholarships",
+            target_qualifier=FigureQualifier.MORE_THAN,
+        )
+        assert commitment.target_display == "more than 3,500 scholarships"
+
+    def test_amount_shows_grouping_and_currency(self):
+        commitment = CommitmentFactory.build(amount=Decimal("66000000000.00"), currency="CNY")
+        assert commitment.amount_display == "66,000,000,000 CNY"
+
+    def test_open_ended_period_reads_from(self):
+        commitment = CommitmentFactory.build(
+            period_start=datetime.date(2025, 6, 1), period_start_precision=DatePrecision.MONTH
+        )
+        assert commitment.period_display == "from June 2025"
+
+
+class TestCurrentStatus:
+    def test_a_commitment_without_updates_is_not_yet_rated(self):
+        commitment = CommitmentFactory()
+        assert Commitment.objects.get(pk=commitment.pk).current_status == "not_yet_rated"
+        assert commitment.current_status == "not_yet_rated"
+
+    def test_the_latest_update_by_date_decides_the_status(self):
+        commitment = CommitmentFactory()
+        StatusUpdateFactory(commitment=commitment, date=datetime.date(2026, 1, 1), status="kept")
+        StatusUpdateFactory(
+            commitment=commitment, date=datetime.date(2025, 1, 1), status="in_the_works"
+        )
+        fetched = Commitment.objects.get(pk=commitment.pk)
+        assert fetched.current_status == CommitmentStatus.KEPT
+        assert fetched.get_current_status_display() == "Kept"
+
+    def test_updates_on_the_same_day_are_ordered_by_entry(self):
+        commitment = CommitmentFactory()
+        StatusUpdateFactory(commitment=commitment, status="in_the_works")
+        StatusUpdateFactory(commitment=commitment, status="stalled")
+        assert Commitment.objects.get(pk=commitment.pk).current_status == "stalled"
+
+    def test_the_annotation_and_the_in_memory_fallback_agree(self):
+        commitment = CommitmentFactory()
+        StatusUpdateFactory(commitment=commitment, status="broken")
+        fresh = Commitment(pk=commitment.pk)
+        assert fresh.current_status == Commitment.objects.get(pk=commitment.pk).current_status
+
+    def test_filter_by_status(self):
+        kept, stalled, unrated = CommitmentFactory(), CommitmentFactory(), CommitmentFactory()
+        StatusUpdateFactory(commitment=kept, status="kept")
+        StatusUpdateFactory(commitment=stalled, status="stalled")
+        assert list(Commitment.objects.with_status("kept")) == [kept]
+        assert list(Commitment.objects.with_status("not_yet_rated")) == [unrated]
+
+    def test_a_status_update_needs_a_source(self):
+        update = StatusUpdateFactory.build(commitment=CommitmentFactory(), source_url="")
+        with pytest.raises(ValidationError):
+            update.full_clean()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            update.save()
+
+
+class TestActiveInYear:
+    def test_a_period_covers_every_year_it_spans(self):
+        plan = CommitmentFactory(
+            period_start=datetime.date(2025, 1, 1), period_end=datetime.date(2027, 1, 1)
+        )
+        assert plan in Commitment.objects.active_in_year(2026)
+        assert plan not in Commitment.objects.active_in_year(2028)
+        assert plan not in Commitment.objects.active_in_year(2024)
+
+    def test_an_open_ended_period_covers_later_years(self):
+        visa = CommitmentFactory(period_start=datetime.date(2025, 6, 1))
+        assert visa in Commitment.objects.active_in_year(2030)
+        assert visa not in Commitment.objects.active_in_year(2024)
+
+    def test_without_a_period_the_year_it_was_stated_counts(self):
+        quote = SourceQuoteFactory(article__publication_date=datetime.date(2025, 11, 5))
+        assert list(Commitment.objects.active_in_year(2025)) == [quote.commitment]
+        assert not Commitment.objects.active_in_year(2026).exists()
+
+
+class TestQuotes:
+    def test_a_verbatim_quote_is_accepted(self):
+        quote = SourceQuoteFactory.build(
+            commitment=CommitmentFactory(), article=ArticleFactory(), text="Second paragraph."
+        )
+        quote.full_clean()
+
+    def test_a_quote_not_in_the_article_is_refused(self):
+        quote = SourceQuoteFactory.build(
+            commitment=CommitmentFactory(), article=ArticleFactory(), text="A made-up pledge."
+        )
+        with pytest.raises(ValidationError) as caught:
+            quote.full_clean()
+        assert "not found verbatim" in str(caught.value.message_dict["text"])
+
+    def test_a_quote_with_straightened_quotation_marks_gets_a_precise_message(self):
+        article = ArticleFactory(body="China’s pledge – in full.")
+        quote = SourceQuote(commitment=CommitmentFactory(), article=article, text="China's pledge")
+        with pytest.raises(ValidationError) as caught:
+            quote.full_clean()
+        assert "quotation marks" in str(caught.value.message_dict["text"])
+
+    def test_an_empty_quote_is_refused_by_the_database(self):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SourceQuoteFactory(text="")
+
+    def test_a_named_record_quote_must_be_in_its_article(self):
+        person = PersonFactory.build(source_article=ArticleFactory(), source_quote="Invented.")
+        assert "source_quote" in error_fields(person)
+
+    def test_a_named_record_quote_needs_its_article(self):
+        person = PersonFactory.build(source_quote="Second paragraph.")
+        assert "source_article" in error_fields(person)
+
+
+class TestArticle:
+    def test_paragraphs_are_kept(self):
+        article = ArticleFactory.build(body="One.\n\nTwo.\n   \nThree.")
+        assert article.paragraphs == ["One.", "Two.", "Three."]
+
+    def test_lead_is_the_summary_or_the_first_paragraph(self):
+        assert ArticleFactory.build(body="One.\n\nTwo.").lead == "One."
+        assert ArticleFactory.build(summary="Short.").lead == "Short."
+
+    def test_a_lead_image_needs_alt_text(self):
+        article = ArticleFactory.build(lead_image="articles/2025/photo.jpg")
+        assert "lead_image_alt" in error_fields(article)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            article.save()
+
+
+class TestCountry:
+    @pytest.mark.parametrize("code", ["XX", "br", "BRA"])
+    def test_iso_code_is_validated(self, code):
+        country = Country(name="Somewhere", slug="somewhere", iso_code=code, region="caribbean")
+        assert "iso_code" in error_fields(country)
+
+    def test_latin_america_membership_follows_the_region(self):
+        assert CountryFactory.build(region="caribbean").is_in_latin_america_and_caribbean
+        assert not CountryFactory.build(region="eastern_asia").is_in_latin_america_and_caribbean
+
+
+def test_deleting_an_article_that_backs_a_commitment_is_refused():
+    quote = SourceQuoteFactory()
+    with pytest.raises(ProtectedError):
+        quote.article.delete()
+    assert Article.objects.filter(pk=quote.article_id).exists()
