@@ -1,6 +1,7 @@
 """The editorial admin: every record of the tracker can be found and changed here."""
 
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from policy.models import (
@@ -29,6 +30,8 @@ PUBLICATION_FIELDSET = (
     {"fields": ["publication_status", *PUBLICATION_READONLY_FIELDS]},
 )
 SOURCE_FIELDSET = (_("Source"), {"fields": ["source_article", "source_quote"]})
+# Editors paste bare domains; read them as https, Django 6's default.
+HTTPS_URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 # Reference records
@@ -103,6 +106,7 @@ class AuthorshipInline(admin.TabularInline):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URL_FIELDS
     list_display = [
         "title",
         "author_names",
@@ -206,6 +210,7 @@ class SourceQuoteInline(admin.TabularInline):
 
 class StatusUpdateInline(admin.StackedInline):
     model = StatusUpdate
+    formfield_overrides = HTTPS_URL_FIELDS
     autocomplete_fields = ["source_article"]
     extra = 0
 

@@ -1,4 +1,7 @@
-"""One FilterSet per listed model, shared by the HTML lists and the API."""
+"""One FilterSet per listed model, shared by the HTML lists and the API.
+
+Choices that name records offer only those the public may see, so no draft leaks through a form.
+"""
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +14,8 @@ from policy.models import (
     CommitmentStatus,
     Country,
     FocusArea,
+    Keyword,
+    Person,
 )
 
 
@@ -35,7 +40,7 @@ class CommitmentFilterSet(django_filters.FilterSet):
         label=_("Party"),
         field_name="parties",
         to_field_name="slug",
-        queryset=Actor.objects.filter(commitments__isnull=False).distinct(),
+        queryset=Actor.objects.filter(commitments__in=Commitment.objects.published()).distinct(),
     )
     year = django_filters.NumberFilter(
         label=_("Year"), method="filter_year", min_value=1900, max_value=2200
@@ -53,8 +58,18 @@ class CommitmentFilterSet(django_filters.FilterSet):
 
 
 class ArticleFilterSet(django_filters.FilterSet):
-    keyword = django_filters.CharFilter(label=_("Keyword"), field_name="keywords__slug")
-    author = django_filters.CharFilter(label=_("Author"), field_name="authors__slug")
+    keyword = django_filters.ModelChoiceFilter(
+        label=_("Keyword"),
+        field_name="keywords",
+        to_field_name="slug",
+        queryset=Keyword.objects.filter(articles__in=Article.objects.published()).distinct(),
+    )
+    author = django_filters.ModelChoiceFilter(
+        label=_("Author"),
+        field_name="authors",
+        to_field_name="slug",
+        queryset=Person.objects.filter(articles__in=Article.objects.published()).distinct(),
+    )
     year = django_filters.NumberFilter(
         label=_("Year"), field_name="publication_date__year", min_value=1900, max_value=2200
     )

@@ -9,7 +9,6 @@ from policy.models import (
     Article,
     Authorship,
     Commitment,
-    CommitmentStatus,
     Country,
     FocusArea,
     Project,
@@ -58,15 +57,10 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         commitments = Commitment.objects.published()
-        totals = dict(commitments.values_list("current_status").annotate(Count("pk")))
+        totals = commitments.status_totals()
         return super().get_context_data(
-            headline_commitments=commitments.filter(
-                Q(amount__isnull=False) | Q(target_value__isnull=False)
-            )[:HEADLINE_FIGURES],
-            status_totals=[
-                {"status": status, "total": totals.get(status.value, 0)}
-                for status in CommitmentStatus
-            ],
+            headline_commitments=commitments.with_figures()[:HEADLINE_FIGURES],
+            status_totals=[{"status": status, "total": total} for status, total in totals.items()],
             commitment_total=sum(totals.values()),
             focus_areas=with_published_commitment_count(FocusArea.objects.published()),
             latest_articles=Article.objects.published()
@@ -119,7 +113,6 @@ class CommitmentDetailView(PublishedViewMixin, DetailView):
     model = Commitment
 
     def get_queryset(self):
-        published_articles = Article.objects.published()
         return (
             super()
             .get_queryset()
@@ -135,16 +128,14 @@ class CommitmentDetailView(PublishedViewMixin, DetailView):
                     queryset=StatusUpdate.objects.prefetch_related(
                         Prefetch(
                             "source_article",
-                            queryset=published_articles,
+                            queryset=Article.objects.published(),
                             to_attr="published_source_article",
                         )
                     ),
                 ),
                 Prefetch(
                     "quotes",
-                    queryset=SourceQuote.objects.filter(
-                        article__in=published_articles
-                    ).select_related("article__publisher"),
+                    queryset=SourceQuote.objects.published().select_related("article__publisher"),
                 ),
             )
         )

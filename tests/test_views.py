@@ -547,8 +547,8 @@ def fill_articles(count):
 SAVEPOINT = 2
 # Count, page, and the choices of the focus area, country and party filters.
 COMMITMENT_LIST_QUERIES = SAVEPOINT + 5
-# Count, page with publishers, authorships with people.
-ARTICLE_LIST_QUERIES = SAVEPOINT + 3
+# Count, page with publishers, authorships with people, and the keyword and author choices.
+ARTICLE_LIST_QUERIES = SAVEPOINT + 5
 
 
 @pytest.mark.parametrize("rows", [3, 30])
@@ -603,3 +603,18 @@ def test_every_published_seed_page_loads(client, seed):
     assert records
     for record in records:
         assert client.get(record.get_absolute_url()).status_code == 200, record
+
+
+def test_a_party_with_only_draft_commitments_is_not_offered_as_a_filter(client):
+    shown, hidden = ActorFactory(name="Visible Party"), ActorFactory(name="Secret Party")
+    CommitmentFactory().parties.add(shown)
+    CommitmentFactory(publication_status=PublicationStatus.DRAFT).parties.add(hidden)
+    page = client.get(reverse("policy:commitment_list")).content.decode()
+    assert "Visible Party" in page
+    assert "Secret Party" not in page
+
+
+def test_filter_choices_read_any_rather_than_dashes(client):
+    page = client.get(reverse("policy:commitment_list")).content.decode()
+    assert "---------" not in page
+    assert ">Any</option>" in page

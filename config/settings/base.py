@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -117,6 +118,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "policy.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
 }
+
+# https://django-filter.readthedocs.io/en/stable/ref/settings.html
+# Screen readers read the default "---------" out as dashes.
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("Any")
 
 LOGGING = {
     "version": 1,

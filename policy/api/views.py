@@ -52,9 +52,7 @@ class CommitmentViewSet(viewsets.ReadOnlyModelViewSet):
             Prefetch("focus_areas", queryset=FocusArea.objects.published()),
             Prefetch(
                 "quotes",
-                queryset=SourceQuote.objects.filter(
-                    article__in=Article.objects.published()
-                ).select_related("article"),
+                queryset=SourceQuote.objects.published().select_related("article"),
             ),
             Prefetch(
                 "status_updates", queryset=StatusUpdate.objects.select_related("source_article")

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.formats import number_format
@@ -73,6 +73,14 @@ class CommitmentQuerySet(PublishableQuerySet):
 
     def with_status(self, status):
         return self.filter(current_status=status)
+
+    def with_figures(self):
+        return self.filter(Q(amount__isnull=False) | Q(target_value__isnull=False))
+
+    def status_totals(self):
+        """How many commitments have each status, every status listed, in the meter's order."""
+        counted = dict(self.order_by().values_list("current_status").annotate(Count("pk")))
+        return {status: counted.get(status.value, 0) for status in CommitmentStatus}
 
     def active_in_year(self, year):
         """Commitments whose period covers the year, or without a period, stated that year."""
@@ -308,6 +316,12 @@ class Commitment(Publishable):
         return ""
 
 
+class SourceQuoteQuerySet(models.QuerySet):
+    def published(self):
+        """Quotes the public may read: those of published articles."""
+        return self.filter(article__in=Article.objects.published())
+
+
 class SourceQuote(models.Model):
     """A sentence of an article, copied verbatim, that states a commitment."""
 
@@ -319,6 +333,8 @@ class SourceQuote(models.Model):
         _("quote"), help_text=_("The sentence exactly as the article writes it.")
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = SourceQuoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "pk"]
