@@ -142,7 +142,7 @@ class ArticleAdmin(admin.ModelAdmin):
             },
         ),
         (_("Text"), {"fields": ["summary", "body"]}),
-        (_("Lead image"), {"fields": ["lead_image", "lead_image_alt"]}),
+        (_("Lead image"), {"fields": ["image", "image_alt"]}),
         PUBLICATION_FIELDSET,
     ]
     inlines = [AuthorshipInline]

@@ -2,11 +2,22 @@
 
 import hashlib
 
+import reversion
 from django.db import transaction
 from django.utils.text import slugify
 
 from policy.importing import ParsedArticle
-from policy.models import Actor, ActorKind, Article, Authorship, ContentLanguage, Keyword, Person
+from policy.models import (
+    Actor,
+    ActorKind,
+    Article,
+    Authorship,
+    ContentLanguage,
+    Keyword,
+    Person,
+    PublicationStatus,
+)
+from policy.workflow import check_publication_change
 
 
 def _slug_for(text, *, max_length):
@@ -61,3 +72,38 @@ def import_article(
         for name in parsed.keywords
     )
     return article, created
+
+
+# Bulk transitions: the target state and the states a record may leave for it.
+TRANSITIONS = {
+    "submit_for_review": (PublicationStatus.IN_REVIEW, {PublicationStatus.DRAFT}),
+    "publish": (
+        PublicationStatus.PUBLISHED,
+        {PublicationStatus.DRAFT, PublicationStatus.IN_REVIEW, PublicationStatus.ARCHIVED},
+    ),
+    "unpublish": (PublicationStatus.DRAFT, {PublicationStatus.PUBLISHED}),
+    "archive": (
+        PublicationStatus.ARCHIVED,
+        {PublicationStatus.DRAFT, PublicationStatus.IN_REVIEW, PublicationStatus.PUBLISHED},
+    ),
+}
+
+
+@transaction.atomic
+def change_publication_status(*, records, transition: str, user, via: str) -> int:
+    """Move the records through a transition, all or none; return how many changed.
+
+    Records already in the target state, or in a state the transition does not leave from,
+    are left as they are. Each change is recorded in the history with the user and `via`.
+    """
+    target, sources = TRANSITIONS[transition]
+    changed = [record for record in records if record.publication_status in sources]
+    for record in changed:
+        record.publication_status = target
+        check_publication_change(user=user, instance=record)
+    for record in changed:
+        with reversion.create_revision():
+            reversion.set_user(user)
+            reversion.set_comment(f"{target.label} ({via})")
+            record.save()
+    return len(changed)

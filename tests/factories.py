@@ -1,7 +1,10 @@
 import datetime
+import io
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
 from factory.django import DjangoModelFactory
+from PIL import Image
 
 from policy.models import (
     Actor,
@@ -21,6 +24,13 @@ from policy.models import (
     SourceQuote,
     StatusUpdate,
 )
+
+
+def image_upload(name="photo.png", *, size=(40, 30), image_format="PNG"):
+    """A small, valid image file as a browser would upload it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 90, 120)).save(buffer, format=image_format)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=f"image/{image_format.lower()}")
 
 
 class CountryFactory(DjangoModelFactory):

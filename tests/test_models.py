@@ -24,6 +24,7 @@ from tests.factories import (
     PersonFactory,
     SourceQuoteFactory,
     StatusUpdateFactory,
+    image_upload,
 )
 
 pytestmark = pytest.mark.django_db
@@ -249,8 +250,8 @@ class TestArticle:
         assert ArticleFactory.build(summary="Short.").lead == "Short."
 
     def test_a_lead_image_needs_alt_text(self):
-        article = ArticleFactory.build(lead_image="articles/2025/photo.jpg")
-        assert "lead_image_alt" in error_fields(article)
+        article = ArticleFactory.build(image=image_upload())
+        assert "image_alt" in error_fields(article)
         with pytest.raises(IntegrityError), transaction.atomic():
             article.save()
 

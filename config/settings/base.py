@@ -24,6 +24,9 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "rest_framework",
     "django_filters",
+    "reversion",
+    "reversion_compare",
+    "import_export",
 ]
 LOCAL_APPS = [
     "policy",

@@ -1,4 +1,11 @@
-from .base import DatePrecision, PublicationStatus, Publishable, PublishableQuerySet, Sourced
+from .base import (
+    DatePrecision,
+    Illustrated,
+    PublicationStatus,
+    Publishable,
+    PublishableQuerySet,
+    Sourced,
+)
 from .commitments import (
     Commitment,
     CommitmentKind,
@@ -28,6 +35,7 @@ __all__ = [
     "FigureQualifier",
     "FocusArea",
     "GeographicScope",
+    "Illustrated",
     "Keyword",
     "Person",
     "Project",

@@ -2,23 +2,50 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from policy.images import image_upload_to, validate_image_file
+
 
 class PublicationStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
     PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
 
 
 class PublishableQuerySet(models.QuerySet):
     def published(self):
-        """The one place that decides what the public may see."""
-        return self.filter(publication_status=PublicationStatus.PUBLISHED)
+        """The one place that decides what the public may see, at this moment.
+
+        Scheduled publishing and expiry need no worker: a record shows from `publish_at`
+        and disappears at `unpublish_at` because every public query asks the time.
+        """
+        now = timezone.now()
+        return self.filter(
+            Q(publish_at__isnull=True) | Q(publish_at__lte=now),
+            Q(unpublish_at__isnull=True) | Q(unpublish_at__gt=now),
+            publication_status=PublicationStatus.PUBLISHED,
+        )
+
+    def awaiting_review(self):
+        return self.filter(publication_status=PublicationStatus.IN_REVIEW)
+
+    def scheduled(self):
+        """Published records whose publication or expiry is still to come."""
+        now = timezone.now()
+        return self.filter(
+            Q(publish_at__gt=now) | Q(unpublish_at__gt=now),
+            publication_status=PublicationStatus.PUBLISHED,
+        )
 
 
 class Publishable(models.Model):
+    """A record that goes through the editorial workflow: draft, review, publication, archive."""
+
     publication_status = models.CharField(
         _("publication status"),
         max_length=20,
@@ -27,25 +54,106 @@ class Publishable(models.Model):
         db_index=True,
         help_text=_("Only published records appear on the public site and in the API."),
     )
+    publish_at = models.DateTimeField(
+        _("publish at"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to publish at once; a future time schedules the publication."),
+    )
+    unpublish_at = models.DateTimeField(
+        _("unpublish at"),
+        null=True,
+        blank=True,
+        help_text=_("The record leaves the public site at this time. Leave empty to keep it."),
+    )
     first_published_at = models.DateTimeField(
         _("first published at"), null=True, blank=True, editable=False
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        help_text=_("Counts saves, so that an edit based on an older version is refused."),
+    )
 
     objects = PublishableQuerySet.as_manager()
 
     class Meta:
         abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(publish_at__isnull=True)
+                | Q(unpublish_at__isnull=True)
+                | Q(unpublish_at__gt=models.F("publish_at")),
+                name="%(app_label)s_%(class)s_unpublish_after_publish",
+            ),
+        ]
 
     def save(self, *args, **kwargs):
-        if self.is_published and self.first_published_at is None:
-            self.first_published_at = timezone.now()
+        if self.publication_status == PublicationStatus.PUBLISHED and not self.first_published_at:
+            self.first_published_at = self.publish_at or timezone.now()
+        if self.pk is not None and not self._state.adding:
+            self.version += 1
         super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.publish_at and self.unpublish_at and self.unpublish_at <= self.publish_at:
+            raise ValidationError(
+                {"unpublish_at": _("The record must be unpublished after it is published.")}
+            )
 
     @property
     def is_published(self):
-        return self.publication_status == PublicationStatus.PUBLISHED
+        """Whether the public sees it now: the rule of `PublishableQuerySet.published`."""
+        now = timezone.now()
+        return (
+            self.publication_status == PublicationStatus.PUBLISHED
+            and (self.publish_at is None or self.publish_at <= now)
+            and (self.unpublish_at is None or self.unpublish_at > now)
+        )
+
+    @classmethod
+    def publish_permission(cls):
+        return f"{cls._meta.app_label}.publish_{cls._meta.model_name}"
+
+
+class Illustrated(models.Model):
+    """A record with an optional image, which always comes with its text alternative."""
+
+    image = models.ImageField(
+        _("image"),
+        upload_to=image_upload_to,
+        blank=True,
+        width_field="image_width",
+        height_field="image_height",
+        validators=[validate_image_file],
+        help_text=_("JPEG, PNG or WebP, at most 10 MB and 24 megapixels."),
+    )
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_alt = models.CharField(
+        _("image alt text"),
+        max_length=300,
+        blank=True,
+        help_text=_("Describe the image for people who cannot see it. Required with an image."),
+    )
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(image="") | ~Q(image_alt=""),
+                name="%(app_label)s_%(class)s_image_has_alt_text",
+            ),
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.image and not self.image_alt.strip():
+            raise ValidationError({"image_alt": _("Describe the image for screen readers.")})
 
 
 class Sourced(models.Model):

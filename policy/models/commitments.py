@@ -227,7 +227,9 @@ class Commitment(Publishable):
         ordering = ["title"]
         verbose_name = _("commitment")
         verbose_name_plural = _("commitments")
+        permissions = [("publish_commitment", _("Can publish, unpublish, schedule and archive"))]
         constraints = [
+            *Publishable.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(target_value__isnull=True) | Q(target_value__gte=0),
                 name="commitment_target_not_negative",

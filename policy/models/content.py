@@ -7,7 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .base import Publishable, Sourced
+from .base import Illustrated, Publishable, Sourced
 from .reference import Actor, Country, Keyword, Person
 
 # Typographic variants that make a pasted quote look right but fail an exact match.
@@ -25,7 +25,7 @@ class ContentLanguage(models.TextChoices):
     CHINESE = "zh", _("Chinese")
 
 
-class Article(Publishable):
+class Article(Publishable, Illustrated):
     title = models.CharField(_("title"), max_length=300)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     authors = models.ManyToManyField(
@@ -67,37 +67,19 @@ class Article(Publishable):
         choices=ContentLanguage.choices,
         default=ContentLanguage.ENGLISH,
     )
-    lead_image = models.ImageField(_("lead image"), upload_to="articles/%Y/", blank=True)
-    lead_image_alt = models.CharField(
-        _("lead image alt text"),
-        max_length=300,
-        blank=True,
-        help_text=_("Describe the image for people who cannot see it. Required with an image."),
-    )
 
     class Meta:
         ordering = ["-publication_date", "title"]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(lead_image="") | ~models.Q(lead_image_alt=""),
-                name="article_lead_image_has_alt_text",
-            ),
-        ]
+        constraints = [*Publishable.Meta.constraints, *Illustrated.Meta.constraints]
+        permissions = [("publish_article", _("Can publish, unpublish, schedule and archive"))]
 
     def __str__(self):
         return self.title
 
     def get_absolute_url(self):
         return reverse("policy:article_detail", kwargs={"slug": self.slug})
-
-    def clean(self):
-        super().clean()
-        if self.lead_image and not self.lead_image_alt.strip():
-            raise ValidationError(
-                {"lead_image_alt": _("Describe the lead image for screen readers.")}
-            )
 
     @property
     def paragraphs(self):
@@ -152,42 +134,26 @@ class Authorship(models.Model):
         return f"{self.person} – {self.article}"
 
 
-class FocusArea(Publishable, Sourced):
+class FocusArea(Publishable, Sourced, Illustrated):
     name = models.CharField(_("name"), max_length=150, unique=True)
     slug = models.SlugField(_("slug"), max_length=150, unique=True)
     order = models.PositiveSmallIntegerField(
         _("order"), default=0, help_text=_("Lower numbers are listed first.")
     )
     description = models.TextField(_("description"), blank=True)
-    image = models.ImageField(_("image"), upload_to="focus-areas/", blank=True)
-    image_alt = models.CharField(
-        _("image alt text"),
-        max_length=300,
-        blank=True,
-        help_text=_("Describe the image for people who cannot see it. Required with an image."),
-    )
 
     class Meta:
         ordering = ["order", "name"]
         verbose_name = _("focus area")
         verbose_name_plural = _("focus areas")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(image="") | ~models.Q(image_alt=""),
-                name="focus_area_image_has_alt_text",
-            ),
-        ]
+        constraints = [*Publishable.Meta.constraints, *Illustrated.Meta.constraints]
+        permissions = [("publish_focusarea", _("Can publish, unpublish, schedule and archive"))]
 
     def __str__(self):
         return self.name
 
     def get_absolute_url(self):
         return reverse("policy:focusarea_detail", kwargs={"slug": self.slug})
-
-    def clean(self):
-        super().clean()
-        if self.image and not self.image_alt.strip():
-            raise ValidationError({"image_alt": _("Describe the image for screen readers.")})
 
 
 class Project(Sourced):
