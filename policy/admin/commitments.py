@@ -1,0 +1,90 @@
+"""Commitments with their quotes and status history."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from policy.models import Commitment, CommitmentStatus, SourceQuote, StatusUpdate
+
+from .common import HTTPS_URL_FIELDS, PUBLICATION_FIELDSET, PUBLICATION_READONLY_FIELDS
+
+
+class CurrentStatusFilter(admin.SimpleListFilter):
+    title = _("current status")
+    parameter_name = "current_status"
+
+    def lookups(self, request, model_admin):
+        return CommitmentStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.with_status(self.value())
+
+
+class SourceQuoteInline(admin.TabularInline):
+    model = SourceQuote
+    autocomplete_fields = ["article"]
+    extra = 1
+
+
+class StatusUpdateInline(admin.StackedInline):
+    model = StatusUpdate
+    formfield_overrides = HTTPS_URL_FIELDS
+    autocomplete_fields = ["source_article"]
+    extra = 0
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "current_status", "publication_status", "updated_at"]
+    list_filter = [
+        "publication_status",
+        "kind",
+        CurrentStatusFilter,
+        "focus_areas",
+        ("countries", admin.RelatedOnlyFieldListFilter),
+        ("parties", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["title", "description", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["focus_areas", "part_of", "parties", "countries", "announced_at"]
+    readonly_fields = PUBLICATION_READONLY_FIELDS
+    fieldsets = [
+        (
+            _("What"),
+            {"fields": ["title", "slug", "kind", "description", "focus_areas", "part_of"]},
+        ),
+        (
+            _("Who and where"),
+            {"fields": ["parties", "geographic_scope", "countries", "announced_at"]},
+        ),
+        (
+            _("Figures"),
+            {
+                "fields": [
+                    ("target_qualifier", "target_value", "target_unit"),
+                    ("amount", "currency"),
+                    "usd_equivalent",
+                ]
+            },
+        ),
+        (
+            _("Period"),
+            {
+                "description": _(
+                    "Dates are kept to their precision: a date with year precision "
+                    "is saved as 1 January of that year."
+                ),
+                "fields": [
+                    ("period_start", "period_start_precision"),
+                    ("period_end", "period_end_precision"),
+                ],
+            },
+        ),
+        PUBLICATION_FIELDSET,
+    ]
+    inlines = [SourceQuoteInline, StatusUpdateInline]
+
+    @admin.display(description=_("current status"), ordering="current_status")
+    def current_status(self, commitment):
+        return commitment.get_current_status_display()
