@@ -29,6 +29,15 @@ def can_publish(user, model):
     return user.has_perm(model.publish_permission())
 
 
+def is_locked_for(user, instance):
+    """Whether the stored record is published or archived and the user may not change it."""
+    model = type(instance)
+    if instance.pk is None or can_publish(user, model):
+        return False
+    stored = model.objects.filter(pk=instance.pk).values_list("publication_status", flat=True)
+    return stored.first() in PUBLISHER_STATES
+
+
 def check_publication_change(*, user, instance):
     """Refuse, with a reason, a change of publication state the user's role does not allow."""
     model = type(instance)

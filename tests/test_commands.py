@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from reversion.models import Version
 
 from policy.models import Actor, Article, Commitment, FocusArea, Keyword, Person, PublicationStatus
 
@@ -203,6 +204,13 @@ class TestLoadSeed:
         assert (Article.objects.count(), Commitment.objects.count(), Person.objects.count()) == (
             counts
         )
+
+    def test_every_seed_record_starts_its_history(self):
+        run("load_seed")
+        for record in [*Article.objects.all(), *Commitment.objects.all(), *FocusArea.objects.all()]:
+            assert Version.objects.get_for_object(record).get().revision.get_comment() == (
+                "Loaded from the seed"
+            )
 
     def test_editors_changes_survive_a_second_run(self):
         run("load_seed")

@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from policy.models import Commitment, CommitmentStatus, SourceQuote, StatusUpdate
 
-from .common import HTTPS_URL_FIELDS, PUBLICATION_FIELDSET, PUBLICATION_READONLY_FIELDS
+from .common import HTTPS_URL_FIELDS
+from .workflow import PUBLICATION_FIELDSET, LockedWhenPublishedInline, PublishableAdmin
 
 
 class CurrentStatusFilter(admin.SimpleListFilter):
@@ -21,7 +22,7 @@ class CurrentStatusFilter(admin.SimpleListFilter):
         return queryset.with_status(self.value())
 
 
-class SourceQuoteInline(admin.TabularInline):
+class SourceQuoteInline(LockedWhenPublishedInline, admin.TabularInline):
     model = SourceQuote
     autocomplete_fields = ["article"]
     extra = 1
@@ -35,7 +36,7 @@ class StatusUpdateInline(admin.StackedInline):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(admin.ModelAdmin):
+class CommitmentAdmin(PublishableAdmin):
     list_display = ["title", "kind", "current_status", "publication_status", "updated_at"]
     list_filter = [
         "publication_status",
@@ -48,7 +49,6 @@ class CommitmentAdmin(admin.ModelAdmin):
     search_fields = ["title", "description", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["focus_areas", "part_of", "parties", "countries", "announced_at"]
-    readonly_fields = PUBLICATION_READONLY_FIELDS
     fieldsets = [
         (
             _("What"),

@@ -7,20 +7,19 @@ from policy.models import Article, Authorship, FocusArea
 
 from .common import (
     HTTPS_URL_FIELDS,
-    PUBLICATION_FIELDSET,
-    PUBLICATION_READONLY_FIELDS,
     SOURCE_FIELDSET,
 )
+from .workflow import PUBLICATION_FIELDSET, LockedWhenPublishedInline, PublishableAdmin
 
 
-class AuthorshipInline(admin.TabularInline):
+class AuthorshipInline(LockedWhenPublishedInline, admin.TabularInline):
     model = Authorship
     autocomplete_fields = ["person"]
     extra = 1
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(PublishableAdmin):
     formfield_overrides = HTTPS_URL_FIELDS
     list_display = [
         "title",
@@ -40,7 +39,6 @@ class ArticleAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["publisher", "keywords"]
-    readonly_fields = PUBLICATION_READONLY_FIELDS
     fieldsets = [
         (
             None,
@@ -71,13 +69,12 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(admin.ModelAdmin):
+class FocusAreaAdmin(PublishableAdmin):
     list_display = ["name", "order", "publication_status", "updated_at"]
     list_filter = ["publication_status"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["source_article"]
-    readonly_fields = PUBLICATION_READONLY_FIELDS
     fieldsets = [
         (None, {"fields": ["name", "slug", "order", "description"]}),
         (_("Image"), {"fields": ["image", "image_alt"]}),

@@ -1,3 +1,5 @@
+import reversion
+
 from .base import (
     DatePrecision,
     Illustrated,
@@ -47,3 +49,12 @@ __all__ = [
     "Sourced",
     "StatusUpdate",
 ]
+
+# A version of a record includes its inline parts, so a revert restores them too. The version
+# counter is left out: a revert moves it forward instead of back (see Publishable).
+reversion.register(Authorship)
+reversion.register(SourceQuote)
+reversion.register(StatusUpdate)
+reversion.register(Article, follow=["authorships"], exclude=["version"])
+reversion.register(Commitment, follow=["quotes", "status_updates"], exclude=["version"])
+reversion.register(FocusArea, exclude=["version"])

@@ -20,6 +20,10 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             call_command("loaddata", "seed", verbosity=0)
+            # Start each record's history, so editors can always return to the seed's version.
+            call_command(
+                "createinitialrevisions", "policy", comment="Loaded from the seed", verbosity=0
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded the seed: {Article.objects.count()} article, "
