@@ -271,3 +271,16 @@ def test_changelist_query_count_does_not_grow_with_its_rows(admin_client, model,
 
     assert model.objects.count() >= 30
     assert queries_for_30_rows == queries_for_3_rows
+
+
+def test_commitment_changelist_filters_by_the_years_a_commitment_covers(admin_client):
+    CommitmentFactory(
+        title="Plan 2025-2027",
+        period_start=datetime.date(2025, 1, 1),
+        period_end=datetime.date(2027, 1, 1),
+    )
+    CommitmentFactory(title="Pledge 2030", period_start=datetime.date(2030, 1, 1))
+    url = admin_url(Commitment, "changelist")
+    assert "?year=2026" in admin_client.get(url).content.decode()
+    assert listed_titles(admin_client.get(url, {"year": "2026"})) == ["Plan 2025-2027"]
+    assert listed_titles(admin_client.get(url, {"year": "2031"})) == ["Pledge 2030"]

@@ -3,23 +3,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from policy.models import Commitment, CommitmentStatus, SourceQuote, StatusUpdate
+from policy.models import Commitment, SourceQuote, StatusUpdate
+from policy.resources import CommitmentResource
 
 from .common import HTTPS_URL_FIELDS
+from .filters import ActiveYearFilter, CurrentStatusFilter
+from .importexport import EditorialImportExportMixin
 from .workflow import PUBLICATION_FIELDSET, LockedWhenPublishedInline, PublishableAdmin
-
-
-class CurrentStatusFilter(admin.SimpleListFilter):
-    title = _("current status")
-    parameter_name = "current_status"
-
-    def lookups(self, request, model_admin):
-        return CommitmentStatus.choices
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        return queryset.with_status(self.value())
 
 
 class SourceQuoteInline(LockedWhenPublishedInline, admin.TabularInline):
@@ -36,12 +26,14 @@ class StatusUpdateInline(admin.StackedInline):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(PublishableAdmin):
+class CommitmentAdmin(EditorialImportExportMixin, PublishableAdmin):
+    resource_classes = [CommitmentResource]
     list_display = ["title", "kind", "current_status", "publication_status", "updated_at"]
     list_filter = [
         "publication_status",
         "kind",
         CurrentStatusFilter,
+        ActiveYearFilter,
         "focus_areas",
         ("countries", admin.RelatedOnlyFieldListFilter),
         ("parties", admin.RelatedOnlyFieldListFilter),
