@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from policy.models import CommitmentKind, PublicationStatus
 
@@ -501,3 +502,18 @@ def test_seed_credit_line_amount_is_exact_through_the_api(client, seed):
 
     assert data["figures"]["amount"]["value"] == "66000000000.00"
     assert data["figures"]["amount"]["currency"] == "CNY"
+
+
+def test_a_scheduled_commitment_appears_and_expires_without_a_restart(client, monkeypatch):
+    start = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+    CommitmentFactory(
+        slug="scheduled", publish_at=start, unpublish_at=start + datetime.timedelta(days=1)
+    )
+
+    def slugs_at(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return [row["slug"] for row in client.get("/api/v1/commitments/").json()["results"]]
+
+    assert slugs_at(start - datetime.timedelta(seconds=1)) == []
+    assert slugs_at(start) == ["scheduled"]
+    assert slugs_at(start + datetime.timedelta(days=1)) == []
