@@ -6,3 +6,6 @@ class PolicyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "policy"
     verbose_name = _("China–Latin America policy tracker")
+
+    def ready(self):
+        from policy import signals  # noqa: F401

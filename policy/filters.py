@@ -1,11 +1,13 @@
 """One FilterSet per listed model, shared by the HTML lists and the API.
 
-Choices that name records offer only those the public may see, so no draft leaks through a form.
+Choices that name records offer only those the request may see, so no draft leaks through a form.
+They are built per request: what is published depends on the time, and on preview mode.
 """
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from policy import preview
 from policy.models import (
     Actor,
     Article,
@@ -24,7 +26,7 @@ class CommitmentFilterSet(django_filters.FilterSet):
         label=_("Focus area"),
         field_name="focus_areas",
         to_field_name="slug",
-        queryset=FocusArea.objects.published(),
+        queryset=lambda request: preview.visible(request, FocusArea),
     )
     country = django_filters.ModelChoiceFilter(
         label=_("Country"),
@@ -40,7 +42,9 @@ class CommitmentFilterSet(django_filters.FilterSet):
         label=_("Party"),
         field_name="parties",
         to_field_name="slug",
-        queryset=Actor.objects.filter(commitments__in=Commitment.objects.published()).distinct(),
+        queryset=lambda request: Actor.objects.filter(
+            commitments__in=preview.visible(request, Commitment)
+        ).distinct(),
     )
     year = django_filters.NumberFilter(
         label=_("Year"), method="filter_year", min_value=1900, max_value=2200
@@ -62,13 +66,17 @@ class ArticleFilterSet(django_filters.FilterSet):
         label=_("Keyword"),
         field_name="keywords",
         to_field_name="slug",
-        queryset=Keyword.objects.filter(articles__in=Article.objects.published()).distinct(),
+        queryset=lambda request: Keyword.objects.filter(
+            articles__in=preview.visible(request, Article)
+        ).distinct(),
     )
     author = django_filters.ModelChoiceFilter(
         label=_("Author"),
         field_name="authors",
         to_field_name="slug",
-        queryset=Person.objects.filter(articles__in=Article.objects.published()).distinct(),
+        queryset=lambda request: Person.objects.filter(
+            articles__in=preview.visible(request, Article)
+        ).distinct(),
     )
     year = django_filters.NumberFilter(
         label=_("Year"), field_name="publication_date__year", min_value=1900, max_value=2200

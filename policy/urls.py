@@ -18,4 +18,5 @@ urlpatterns = [
     path("focus-areas/<slug:slug>/", views.FocusAreaDetailView.as_view(), name="focusarea_detail"),
     path("countries/", views.CountryListView.as_view(), name="country_list"),
     path("countries/<slug:slug>/", views.CountryDetailView.as_view(), name="country_detail"),
+    path("preview/", views.PreviewView.as_view(), name="preview"),
 ]

@@ -1,9 +1,15 @@
-"""The public site: published records only, read through generic views."""
+"""The public site, read through generic views: published records, or every one in preview."""
 
+from django.contrib.auth.mixins import UserPassesTestMixin
 from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
+from policy import preview
 from policy.filters import ArticleFilterSet, CommitmentFilterSet
 from policy.models import (
     Article,
@@ -12,6 +18,7 @@ from policy.models import (
     Country,
     FocusArea,
     Project,
+    Publishable,
     SourceQuote,
     StatusUpdate,
 )
@@ -20,50 +27,71 @@ HEADLINE_FIGURES = 6
 LATEST_ARTICLES = 5
 
 
-def with_published_commitment_count(queryset):
-    """Annotate `commitment_count`, keeping the model's ordering that aggregation would drop."""
+def with_commitment_count(queryset, commitments):
+    """Annotate how many of `commitments` each record has, keeping the model's ordering."""
     return queryset.annotate(
-        commitment_count=Count(
-            "commitments", filter=Q(commitments__in=Commitment.objects.published())
-        )
+        commitment_count=Count("commitments", filter=Q(commitments__in=commitments))
     ).order_by(*queryset.model._meta.ordering)
-
-
-def prefetch_published(lookup, model, *, to_attr):
-    """Prefetch a relation keeping only the related records that the public may see."""
-    return Prefetch(lookup, queryset=model.objects.published(), to_attr=to_attr)
 
 
 def authorships_with_people():
     return Prefetch("authorships", queryset=Authorship.objects.select_related("person"))
 
 
-class PublishedViewMixin:
-    """Shows only what the model's `published()` lets the public see, twenty to a page."""
+class PreviewMixin:
+    """Shows what the public sees, twenty to a page; in a staff member's preview, every record.
+
+    `policy.preview` decides which records a request sees, so no view repeats the rule.
+    """
 
     paginate_by = 20
 
+    def visible(self, model):
+        return preview.visible(self.request, model)
+
+    def prefetch_visible(self, lookup, model, *, to_attr):
+        return Prefetch(lookup, queryset=self.visible(model), to_attr=to_attr)
+
     def get_queryset(self):
-        return self.model.objects.published()
+        return self.visible(self.model)
+
+    def get_context_data(self, **kwargs):
+        previewing = preview.previewing(self.request)
+        record = getattr(self, "object", None)
+        unpublished = isinstance(record, Publishable) and not record.is_published
+        return super().get_context_data(
+            previewing=previewing, preview_page=previewing or unpublished, **kwargs
+        )
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        return preview.keep_private(response) if context["preview_page"] else response
 
 
-class FilteredListView(PublishedViewMixin, FilterView):
+class FilteredListView(PreviewMixin, FilterView):
     # An invalid filter gives an empty page that explains what to correct, never a 500.
     template_name_suffix = "_list"
 
 
-class HomeView(TemplateView):
+class RecordDetailView(PreviewMixin, DetailView):
+    """A record's own page, which its editors may open before the public can."""
+
+    def get_queryset(self):
+        return preview.openable(self.request, self.model)
+
+
+class HomeView(PreviewMixin, TemplateView):
     template_name = "policy/home.html"
 
     def get_context_data(self, **kwargs):
-        commitments = Commitment.objects.published()
+        commitments = self.visible(Commitment)
         totals = commitments.status_totals()
         return super().get_context_data(
             headline_commitments=commitments.with_figures()[:HEADLINE_FIGURES],
             status_totals=[{"status": status, "total": total} for status, total in totals.items()],
             commitment_total=sum(totals.values()),
-            focus_areas=with_published_commitment_count(FocusArea.objects.published()),
-            latest_articles=Article.objects.published()
+            focus_areas=with_commitment_count(self.visible(FocusArea), commitments),
+            latest_articles=self.visible(Article)
             .select_related("publisher")
             .prefetch_related(authorships_with_people())[:LATEST_ARTICLES],
             **kwargs,
@@ -83,7 +111,7 @@ class ArticleListView(FilteredListView):
         )
 
 
-class ArticleDetailView(PublishedViewMixin, DetailView):
+class ArticleDetailView(RecordDetailView):
     model = Article
 
     def get_queryset(self):
@@ -97,8 +125,8 @@ class ArticleDetailView(PublishedViewMixin, DetailView):
                 # Several quotes of one article may back the same commitment.
                 Prefetch(
                     "commitments",
-                    queryset=Commitment.objects.published().distinct(),
-                    to_attr="published_commitments",
+                    queryset=self.visible(Commitment).distinct(),
+                    to_attr="visible_commitments",
                 ),
             )
         )
@@ -109,7 +137,7 @@ class CommitmentListView(FilteredListView):
     filterset_class = CommitmentFilterSet
 
 
-class CommitmentDetailView(PublishedViewMixin, DetailView):
+class CommitmentDetailView(RecordDetailView):
     model = Commitment
 
     def get_queryset(self):
@@ -120,35 +148,33 @@ class CommitmentDetailView(PublishedViewMixin, DetailView):
             .prefetch_related(
                 "parties",
                 "countries",
-                prefetch_published("part_of", Commitment, to_attr="published_plan"),
-                prefetch_published("components", Commitment, to_attr="published_components"),
-                prefetch_published("focus_areas", FocusArea, to_attr="published_focus_areas"),
+                self.prefetch_visible("part_of", Commitment, to_attr="visible_plan"),
+                self.prefetch_visible("components", Commitment, to_attr="visible_components"),
+                self.prefetch_visible("focus_areas", FocusArea, to_attr="visible_focus_areas"),
                 Prefetch(
                     "status_updates",
                     queryset=StatusUpdate.objects.prefetch_related(
-                        Prefetch(
-                            "source_article",
-                            queryset=Article.objects.published(),
-                            to_attr="published_source_article",
+                        self.prefetch_visible(
+                            "source_article", Article, to_attr="visible_source_article"
                         )
                     ),
                 ),
                 Prefetch(
                     "quotes",
-                    queryset=SourceQuote.objects.published().select_related("article__publisher"),
+                    queryset=self.visible(SourceQuote).select_related("article__publisher"),
                 ),
             )
         )
 
 
-class FocusAreaListView(PublishedViewMixin, ListView):
+class FocusAreaListView(PreviewMixin, ListView):
     model = FocusArea
 
     def get_queryset(self):
-        return with_published_commitment_count(super().get_queryset())
+        return with_commitment_count(super().get_queryset(), self.visible(Commitment))
 
 
-class FocusAreaDetailView(PublishedViewMixin, DetailView):
+class FocusAreaDetailView(RecordDetailView):
     model = FocusArea
 
     def get_queryset(self):
@@ -156,18 +182,41 @@ class FocusAreaDetailView(PublishedViewMixin, DetailView):
             super()
             .get_queryset()
             .prefetch_related(
-                prefetch_published("commitments", Commitment, to_attr="published_commitments"),
+                self.prefetch_visible("commitments", Commitment, to_attr="visible_commitments"),
                 Prefetch("projects", queryset=Project.objects.select_related("country")),
             )
         )
 
 
-class CountryListView(ListView):
-    # Countries are reference data without a publication status of their own.
-    queryset = with_published_commitment_count(Country.objects.all())
+class CountryListView(PreviewMixin, ListView):
+    # Countries are reference data without a publication status of their own, all on one page.
+    paginate_by = None
+
+    def get_queryset(self):
+        return with_commitment_count(Country.objects.all(), self.visible(Commitment))
 
 
-class CountryDetailView(DetailView):
-    queryset = Country.objects.prefetch_related(
-        prefetch_published("commitments", Commitment, to_attr="published_commitments")
-    )
+class CountryDetailView(PreviewMixin, DetailView):
+    def get_queryset(self):
+        return Country.objects.prefetch_related(
+            self.prefetch_visible("commitments", Commitment, to_attr="visible_commitments")
+        )
+
+
+class PreviewView(UserPassesTestMixin, View):
+    """Turns the session's preview mode on or off, then goes back to the page it was asked from."""
+
+    http_method_names = ["post"]
+    raise_exception = True
+
+    def test_func(self):
+        return preview.may_preview(self.request.user)
+
+    def post(self, request):
+        preview.switch(request, on=request.POST.get("preview") == "on")
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = reverse("policy:home")
+        return HttpResponseRedirect(next_url)

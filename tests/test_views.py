@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from policy.models import (
     Article,
@@ -218,7 +219,7 @@ def test_article_page_lists_a_commitment_once_however_many_quotes_back_it(client
 
     response = client.get(article.get_absolute_url())
 
-    assert response.context["article"].published_commitments == [commitment]
+    assert response.context["article"].visible_commitments == [commitment]
 
 
 @pytest.mark.parametrize("factory", [FocusAreaFactory, CountryFactory])
@@ -469,6 +470,18 @@ def test_filter_on_a_draft_focus_area_is_refused(client):
 
     assert "Some filters could not be applied" in response.text
     assert titles(response) == []
+
+
+def test_filter_offers_a_scheduled_focus_area_once_its_time_has_come(client, monkeypatch):
+    publish_at = timezone.now() + datetime.timedelta(hours=1)
+    area = FocusAreaFactory(slug="soon", publish_at=publish_at)
+    area.commitments.add(CommitmentFactory(title="Pledge"))
+    url = f"{reverse('policy:commitment_list')}?focus_area=soon"
+    # The choices must be built per request, not once when the filters are first loaded.
+    assert titles(client.get(url)) == []
+    monkeypatch.setattr(timezone, "now", lambda: publish_at + datetime.timedelta(minutes=1))
+
+    assert titles(client.get(url)) == ["Pledge"]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ import datetime
 import pytest
 import reversion
 from django.contrib.auth.models import Group
-from django.forms import SplitDateTimeWidget
 from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
@@ -13,6 +12,7 @@ from reversion.models import Version
 from policy.models import Article, Commitment, FocusArea, PublicationStatus, SourceQuote
 from policy.services import change_publication_status
 from policy.workflow import WorkflowPermissionDenied
+from tests.admin_forms import admin_url, change_form_data
 from tests.factories import (
     ArticleFactory,
     CommitmentFactory,
@@ -30,33 +30,6 @@ DRAFT, IN_REVIEW, PUBLISHED, ARCHIVED = (
 )
 MOMENT = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
 TICK = datetime.timedelta(microseconds=1)
-
-
-def admin_url(model, view, *args):
-    return reverse(f"admin:policy_{model._meta.model_name}_{view}", args=args)
-
-
-def change_form_data(response, **overrides):
-    """The POST a browser would send from an admin change form, with some fields changed."""
-    data = {}
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        forms += [formset.management_form, *formset.forms]
-    for form in forms:
-        for name, field in form.fields.items():
-            key, value = form.add_prefix(name), form[name].value()
-            if value is None or value is False:
-                continue
-            if isinstance(field.widget, SplitDateTimeWidget):
-                local = timezone.localtime(value)
-                data[f"{key}_0"], data[f"{key}_1"] = local.date(), local.time()
-            elif isinstance(value, list | tuple):
-                data[key] = [str(item) for item in value]
-            else:
-                data[key] = "on" if value is True else str(value)
-    data.update(overrides)
-    return data
 
 
 def publication_statuses(*records):
@@ -444,3 +417,9 @@ class TestDashboard:
         assert "Needs a second look" in review
         assert "Goes live next year" in scheduled
         assert "Already live" not in page
+
+
+def test_the_dashboard_offers_to_preview_the_site(publisher_client):
+    page = publisher_client.get(reverse("admin:index")).content.decode()
+    assert f'action="{reverse("policy:preview")}"' in page
+    assert "Preview the site" in page

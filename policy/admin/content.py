@@ -9,7 +9,13 @@ from .common import (
     HTTPS_URL_FIELDS,
     SOURCE_FIELDSET,
 )
-from .workflow import PUBLICATION_FIELDSET, LockedWhenPublishedInline, PublishableAdmin
+from .images import ImagePreviewAdminMixin
+from .workflow import (
+    PUBLICATION_FIELDSET,
+    PUBLICATION_READONLY_FIELDS,
+    LockedWhenPublishedInline,
+    PublishableAdmin,
+)
 
 
 class AuthorshipInline(LockedWhenPublishedInline, admin.TabularInline):
@@ -19,9 +25,11 @@ class AuthorshipInline(LockedWhenPublishedInline, admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(PublishableAdmin):
+class ArticleAdmin(ImagePreviewAdminMixin, PublishableAdmin):
     formfield_overrides = HTTPS_URL_FIELDS
+    readonly_fields = [*PUBLICATION_READONLY_FIELDS, "image_thumbnail"]
     list_display = [
+        "image_thumbnail",
         "title",
         "author_names",
         "publisher",
@@ -55,7 +63,7 @@ class ArticleAdmin(PublishableAdmin):
             },
         ),
         (_("Text"), {"fields": ["summary", "body"]}),
-        (_("Lead image"), {"fields": ["image", "image_alt"]}),
+        (_("Lead image"), {"fields": ["image_thumbnail", "image", "image_alt"]}),
         PUBLICATION_FIELDSET,
     ]
     inlines = [AuthorshipInline]
@@ -69,15 +77,16 @@ class ArticleAdmin(PublishableAdmin):
 
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(PublishableAdmin):
-    list_display = ["name", "order", "publication_status", "updated_at"]
+class FocusAreaAdmin(ImagePreviewAdminMixin, PublishableAdmin):
+    readonly_fields = [*PUBLICATION_READONLY_FIELDS, "image_thumbnail"]
+    list_display = ["image_thumbnail", "name", "order", "publication_status", "updated_at"]
     list_filter = ["publication_status"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["source_article"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "order", "description"]}),
-        (_("Image"), {"fields": ["image", "image_alt"]}),
+        (_("Image"), {"fields": ["image_thumbnail", "image", "image_alt"]}),
         SOURCE_FIELDSET,
         PUBLICATION_FIELDSET,
     ]

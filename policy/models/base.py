@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from policy.images import image_upload_to, validate_image_file
+from policy.images import ValidatedImageField, image_upload_to, validate_image_file
 
 
 class PublicationStatus(models.TextChoices):
@@ -117,6 +117,17 @@ class Publishable(models.Model):
             and (self.unpublish_at is None or self.unpublish_at > now)
         )
 
+    @property
+    def unpublished_state(self):
+        """Why the public does not see the record, as a label for editors; empty when it does."""
+        if self.is_published:
+            return ""
+        if self.publication_status != PublicationStatus.PUBLISHED:
+            return self.get_publication_status_display()
+        if self.publish_at and self.publish_at > timezone.now():
+            return _("Scheduled")
+        return _("Expired")
+
     @classmethod
     def publish_permission(cls):
         return f"{cls._meta.app_label}.publish_{cls._meta.model_name}"
@@ -134,7 +145,7 @@ def count_raw_saves_forward(sender, instance, raw, **kwargs):
 class Illustrated(models.Model):
     """A record with an optional image, which always comes with its text alternative."""
 
-    image = models.ImageField(
+    image = ValidatedImageField(
         _("image"),
         upload_to=image_upload_to,
         blank=True,
