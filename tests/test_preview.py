@@ -106,7 +106,7 @@ def test_preview_banner_offers_to_leave_preview_and_come_back_to_the_same_page(p
     assert 'role="status"' in response.text
     assert f'action="{PREVIEW_URL}"' in response.text
     assert 'name="csrfmiddlewaretoken"' in response.text
-    assert 'name="next" value="/commitments/?kind=training"' in response.text
+    assert 'name="next" value="/en/commitments/?kind=training"' in response.text
     assert 'name="preview" value="off">Leave preview mode</button>' in response.text
 
 

@@ -106,13 +106,13 @@ def test_layout_has_skip_link_language_landmarks_and_current_section(client):
     assert 'href="#main"' in response.text
     assert '<main id="main"' in response.text
     assert '<nav class="site-nav" aria-label="Main">' in response.text
-    assert 'href="/commitments/" aria-current="page"' in response.text
+    assert 'href="/en/commitments/" aria-current="page"' in response.text
 
 
 def test_detail_page_marks_its_section_in_the_navigation(client):
     response = client.get(CommitmentFactory().get_absolute_url())
 
-    assert 'href="/commitments/" aria-current="true"' in response.text
+    assert 'href="/en/commitments/" aria-current="true"' in response.text
 
 
 # Drafts stay out of sight
