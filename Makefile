@@ -4,20 +4,24 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=config.settings.test
 
-.PHONY: run test install lint
+.PHONY: run test install lint messages
 
 ## make run: install, migrate, load the seed, make sure the editor account exists, serve on :8000
-run: install
+run: install messages
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_seed
 	$(MANAGE) ensure_local_editor
 	$(MANAGE) runserver 127.0.0.1:8000
 
 ## make test: lint, format check, Django checks, migrations check and the test suite
-test: install lint
+test: install lint messages
 	$(TEST_SETTINGS) $(MANAGE) check
 	$(TEST_SETTINGS) $(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest
+
+## make messages: compile the committed translations; Babel does it without GNU gettext
+messages: install
+	$(BIN)/pybabel compile --domain django --directory locale --statistics
 
 lint: install
 	$(BIN)/ruff check .

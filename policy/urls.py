@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policy import views
+from policy import feeds, views
 
 app_name = "policy"
 
@@ -18,5 +18,14 @@ urlpatterns = [
     path("focus-areas/<slug:slug>/", views.FocusAreaDetailView.as_view(), name="focusarea_detail"),
     path("countries/", views.CountryListView.as_view(), name="country_list"),
     path("countries/<slug:slug>/", views.CountryDetailView.as_view(), name="country_detail"),
+    path("search/", views.SearchView.as_view(), name="search"),
     path("preview/", views.PreviewView.as_view(), name="preview"),
+    path("feeds/articles.rss", feeds.LatestArticlesFeed(), name="article_feed_rss"),
+    path("feeds/articles.atom", feeds.LatestArticlesAtomFeed(), name="article_feed_atom"),
+    path("feeds/status-changes.rss", feeds.StatusChangesFeed(), name="status_change_feed_rss"),
+    path(
+        "feeds/status-changes.atom",
+        feeds.StatusChangesAtomFeed(),
+        name="status_change_feed_atom",
+    ),
 ]

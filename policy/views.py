@@ -9,7 +9,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from policy import preview
+from policy import charts, preview, search, tiles
 from policy.filters import ArticleFilterSet, CommitmentFilterSet
 from policy.models import (
     Article,
@@ -85,12 +85,19 @@ class HomeView(PreviewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         commitments = self.visible(Commitment)
-        totals = commitments.status_totals()
+        status_chart = charts.status_chart(commitments)
+        # The chart and the cards share the one query of the focus areas.
+        focus_areas = with_commitment_count(self.visible(FocusArea), commitments)
         return super().get_context_data(
-            headline_commitments=commitments.with_figures()[:HEADLINE_FIGURES],
-            status_totals=[{"status": status, "total": total} for status, total in totals.items()],
-            commitment_total=sum(totals.values()),
-            focus_areas=with_commitment_count(self.visible(FocusArea), commitments),
+            headline_commitments=commitments.headline_figures()[:HEADLINE_FIGURES],
+            status_chart=status_chart,
+            commitment_total=status_chart.total,
+            money_chart=charts.money_chart(charts.money_by_currency(commitments)),
+            focus_area_chart=charts.focus_area_chart(focus_areas),
+            country_tiles=tiles.count_map(
+                with_commitment_count(Country.objects.in_latin_america_and_caribbean(), commitments)
+            ),
+            focus_areas=focus_areas,
             latest_articles=self.visible(Article)
             .select_related("publisher")
             .prefetch_related(authorships_with_people())[:LATEST_ARTICLES],
@@ -128,6 +135,15 @@ class ArticleDetailView(RecordDetailView):
                     queryset=self.visible(Commitment).distinct(),
                     to_attr="visible_commitments",
                 ),
+                # The body marks the sentences quoted for the commitments the page lists; whoever
+                # opens the article may read all of its quotes.
+                Prefetch(
+                    "quotes",
+                    queryset=SourceQuote.objects.filter(
+                        commitment__in=self.visible(Commitment)
+                    ).select_related("commitment"),
+                    to_attr="visible_quotes",
+                ),
             )
         )
 
@@ -139,6 +155,14 @@ class CommitmentListView(FilteredListView):
 
 class CommitmentDetailView(RecordDetailView):
     model = Commitment
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            country_tiles=tiles.commitment_map(
+                Country.objects.in_latin_america_and_caribbean(), self.object
+            ),
+            **kwargs,
+        )
 
     def get_queryset(self):
         return (
@@ -195,11 +219,33 @@ class CountryListView(PreviewMixin, ListView):
     def get_queryset(self):
         return with_commitment_count(Country.objects.all(), self.visible(Commitment))
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(country_tiles=tiles.count_map(self.object_list), **kwargs)
+
 
 class CountryDetailView(PreviewMixin, DetailView):
     def get_queryset(self):
         return Country.objects.prefetch_related(
             self.prefetch_visible("commitments", Commitment, to_attr="visible_commitments")
+        )
+
+
+class SearchView(PreviewMixin, TemplateView):
+    template_name = "policy/search.html"
+
+    def get_context_data(self, **kwargs):
+        query = search.Query.parse(self.request.GET.get("q", ""))
+        return super().get_context_data(
+            query=query,
+            results=search.search(
+                query,
+                commitments=self.visible(Commitment),
+                articles=self.visible(Article),
+                focus_areas=self.visible(FocusArea),
+                countries=Country.objects.all(),
+                quotes=self.visible(SourceQuote),
+            ),
+            **kwargs,
         )
 
 

@@ -272,3 +272,12 @@ def test_deleting_an_article_that_backs_a_commitment_is_refused():
     with pytest.raises(ProtectedError):
         quote.article.delete()
     assert Article.objects.filter(pk=quote.article_id).exists()
+
+
+def test_headline_figures_put_money_first_then_people_then_projects():
+    CommitmentFactory(title="A plan", kind="project_portfolio", target_value=100, target_unit="p")
+    CommitmentFactory(title="B grants", kind="scholarships", target_value=5, target_unit="s")
+    CommitmentFactory(title="C credit", kind="credit_line", amount=10, currency="CNY")
+    CommitmentFactory(title="D declaration", kind="declaration")
+    titles = [c.title for c in Commitment.objects.headline_figures()]
+    assert titles == ["C credit", "B grants", "A plan"]

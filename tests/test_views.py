@@ -172,7 +172,7 @@ def test_home_page_leaves_out_drafts(client):
     for text in ("Draft area", "Draft article", "Draft pledge"):
         assert text not in response.text
     assert response.context["commitment_total"] == 0
-    assert all(row["total"] == 0 for row in response.context["status_totals"])
+    assert all(bar.datum.value == 0 for bar in response.context["status_chart"].bars)
 
 
 def test_commitment_page_hides_draft_plan_components_focus_areas_and_sources(client):
@@ -259,7 +259,7 @@ def test_home_page_shows_figures_status_totals_focus_areas_and_latest_articles(c
         "Credit line",
         "Scholarships",
     ]
-    totals = {row["status"]: row["total"] for row in response.context["status_totals"]}
+    totals = {bar.datum.key: bar.datum.value for bar in response.context["status_chart"].bars}
     assert totals[CommitmentStatus.KEPT] == 1
     assert totals[CommitmentStatus.NOT_YET_RATED] == 2
     assert list(totals) == list(CommitmentStatus)

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.formats import number_format
@@ -74,8 +74,18 @@ class CommitmentQuerySet(PublishableQuerySet):
     def with_status(self, status):
         return self.filter(current_status=status)
 
-    def with_figures(self):
-        return self.filter(Q(amount__isnull=False) | Q(target_value__isnull=False))
+    def headline_figures(self):
+        """Commitments with a figure, money first, then people, then projects: the kinds' order."""
+        kind_order = Case(
+            *(
+                When(kind=kind, then=Value(position))
+                for position, kind in enumerate(CommitmentKind)
+            ),
+            output_field=models.IntegerField(),
+        )
+        return self.filter(Q(amount__isnull=False) | Q(target_value__isnull=False)).order_by(
+            kind_order, "title"
+        )
 
     def status_totals(self):
         """How many commitments have each status, every status listed, in the meter's order."""
@@ -349,6 +359,14 @@ class SourceQuote(models.Model):
     def __str__(self):
         return f"“{self.text[:80]}”"
 
+    def get_absolute_url(self):
+        """The quoted sentence in its article, where the article page marks it."""
+        return f"{self.article.get_absolute_url()}#{self.anchor}"
+
+    @property
+    def anchor(self):
+        return f"quote-{self.pk}"
+
     def clean(self):
         super().clean()
         if self.article_id is not None:
@@ -393,6 +411,14 @@ class StatusUpdate(models.Model):
 
     def __str__(self):
         return f"{self.get_status_display()} ({self.date})"
+
+    def get_absolute_url(self):
+        """The update in its commitment's timeline."""
+        return f"{self.commitment.get_absolute_url()}#{self.anchor}"
+
+    @property
+    def anchor(self):
+        return f"status-update-{self.pk}"
 
     def clean(self):
         super().clean()

@@ -21,6 +21,11 @@ class Region(models.TextChoices):
 LATIN_AMERICA_AND_CARIBBEAN = (Region.CARIBBEAN, Region.CENTRAL_AMERICA, Region.SOUTH_AMERICA)
 
 
+class CountryQuerySet(models.QuerySet):
+    def in_latin_america_and_caribbean(self):
+        return self.filter(region__in=LATIN_AMERICA_AND_CARIBBEAN)
+
+
 class Country(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -32,6 +37,8 @@ class Country(models.Model):
         help_text=_("ISO 3166-1 alpha-2 code, for example BR."),
     )
     region = models.CharField(_("region"), max_length=20, choices=Region.choices)
+
+    objects = CountryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
