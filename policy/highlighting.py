@@ -5,7 +5,6 @@ escaped on its own and the tags go between the slices, so no markup in a text re
 """
 
 import functools
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -13,10 +12,8 @@ from django.forms.utils import flatatt
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import gettext as _
 
+from policy.models.content import PARAGRAPH_BREAK
 from policy.templatetags.preview import publication_state
-
-# The rule of `Article.paragraphs`: paragraphs are separated by an empty line.
-PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 def fold(text):

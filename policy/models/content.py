@@ -18,6 +18,10 @@ def _loosely(text):
     return re.sub(r"\s+", " ", text.translate(_QUOTE_LOOKALIKES)).strip()
 
 
+# Paragraphs of an article body are separated by an empty line.
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
 class ContentLanguage(models.TextChoices):
     ENGLISH = "en", _("English")
     SPANISH = "es", _("Spanish")
@@ -83,7 +87,7 @@ class Article(Publishable, Illustrated):
 
     @property
     def paragraphs(self):
-        return [part.strip() for part in re.split(r"\n\s*\n", self.body) if part.strip()]
+        return [part.strip() for part in PARAGRAPH_BREAK.split(self.body) if part.strip()]
 
     @property
     def lead(self):
