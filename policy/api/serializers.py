@@ -43,6 +43,13 @@ class PublishedSlugField(serializers.SlugRelatedField):
         return related if related is not None and related.is_published else None
 
 
+def commitment_slugs(*, help_text):
+    """The slugs of related commitments; the view prefetches only the published ones."""
+    return serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True, help_text=help_text
+    )
+
+
 class ActorSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Actor
@@ -88,11 +95,8 @@ class ArticleSerializer(serializers.ModelSerializer):
     publisher = ActorSummarySerializer(read_only=True, allow_null=True)
     paragraphs = serializers.ListField(child=serializers.CharField(), read_only=True)
     keywords = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-    commitments = serializers.SlugRelatedField(
-        slug_field="slug",
-        many=True,
-        read_only=True,
-        help_text="Slugs of the published commitments the article states.",
+    commitments = commitment_slugs(
+        help_text="Slugs of the published commitments the article states."
     )
 
     class Meta:
@@ -246,12 +250,7 @@ class FocusAreaSerializer(serializers.ModelSerializer):
         view_name="api:focusarea-detail", lookup_field="slug"
     )
     html_url = PublicPageField()
-    commitments = serializers.SlugRelatedField(
-        slug_field="slug",
-        many=True,
-        read_only=True,
-        help_text="Slugs of its published commitments.",
-    )
+    commitments = commitment_slugs(help_text="Slugs of its published commitments.")
 
     class Meta:
         model = FocusArea
@@ -262,12 +261,7 @@ class FocusAreaSerializer(serializers.ModelSerializer):
 class CountrySerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:country-detail", lookup_field="slug")
     html_url = PublicPageField()
-    commitments = serializers.SlugRelatedField(
-        slug_field="slug",
-        many=True,
-        read_only=True,
-        help_text="Slugs of its published commitments.",
-    )
+    commitments = commitment_slugs(help_text="Slugs of its published commitments.")
 
     class Meta:
         model = Country
