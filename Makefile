@@ -3,8 +3,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=config.settings.test
+# The browser tests drive Debian's Chromium: Playwright cannot download its own browsers here.
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install lint messages
+.PHONY: run test install lint messages chromium
 
 ## make run: install, migrate, load the seed, make sure the editor account exists, serve on :8000
 run: install messages
@@ -14,7 +16,7 @@ run: install messages
 	$(MANAGE) runserver 127.0.0.1:8000
 
 ## make test: lint, format check, Django checks, migrations check and the test suite
-test: install lint messages
+test: chromium install lint messages
 	$(TEST_SETTINGS) $(MANAGE) check
 	$(TEST_SETTINGS) $(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest
@@ -22,6 +24,20 @@ test: install lint messages
 ## make messages: compile the committed translations; Babel does it without GNU gettext
 messages: install
 	$(BIN)/pybabel compile --domain django --directory locale --statistics
+
+## make chromium: install Chromium and CJK fonts with apt-get as root, or say how to
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Chromium and CJK fonts for the browser tests."; \
+			apt-get update && apt-get install -y chromium fonts-noto-cjk; \
+		fi; \
+		if [ ! -x $(CHROMIUM) ]; then \
+			echo "The browser tests need Chromium at $(CHROMIUM). Install it with:" >&2; \
+			echo "    sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk" >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
