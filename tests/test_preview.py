@@ -301,7 +301,7 @@ def test_preview_shows_draft_plan_components_focus_areas_and_sources_on_a_commit
 
     for text in ("Draft plan", "Draft component", "Draft area", "A draft sentence."):
         assert text in response.text
-    assert f'{draft_article.get_absolute_url()}">Draft article</a> {marker("Draft")}' in (
+    assert f'{draft_article.get_absolute_url()}" lang="en">Draft article</a> {marker("Draft")}' in (
         response.text
     )
     assert PREVIEW_BANNER in response.text

@@ -347,7 +347,7 @@ def test_commitment_page_shows_verbatim_quotes_linked_to_their_articles(client):
     response = client.get(quote.commitment.get_absolute_url())
 
     assert "<p>First paragraph with a pledge of 500 scholarships.</p>" in response.text
-    assert f'<a href="{article.get_absolute_url()}">Partners in a shared new era</a>' in (
+    assert f'<a href="{article.get_absolute_url()}" lang="en">Partners in a shared new era</a>' in (
         response.text
     )
 
