@@ -49,16 +49,30 @@ class CommitmentFilterSet(django_filters.FilterSet):
     year = django_filters.NumberFilter(
         label=_("Year"), method="filter_year", min_value=1900, max_value=2200
     )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"),
+        choices=[
+            ("title", _("Title")),
+            ("recent", _("Recently updated")),
+            ("deadline", _("Deadline, soonest first")),
+            ("status", _("Status")),
+        ],
+        method="sort_by",
+        empty_label=None,
+    )
 
     class Meta:
         model = Commitment
-        fields = ["focus_area", "country", "status", "kind", "party", "year"]
+        fields = ["focus_area", "country", "status", "kind", "party", "year", "sort"]
 
     def filter_status(self, queryset, name, value):
         return queryset.with_status(value)
 
     def filter_year(self, queryset, name, value):
         return queryset.active_in_year(int(value))
+
+    def sort_by(self, queryset, name, value):
+        return queryset.sorted_by(value)
 
 
 class ArticleFilterSet(django_filters.FilterSet):

@@ -281,3 +281,31 @@ def test_headline_figures_put_money_first_then_people_then_projects():
     CommitmentFactory(title="D declaration", kind="declaration")
     titles = [c.title for c in Commitment.objects.headline_figures()]
     assert titles == ["C credit", "B grants", "A plan"]
+
+
+class TestSorting:
+    @pytest.fixture
+    def commitments(self):
+        early = CommitmentFactory(title="B early", period_end=datetime.date(2026, 1, 1))
+        late = CommitmentFactory(title="A late", period_end=datetime.date(2030, 1, 1))
+        open_ended = CommitmentFactory(title="C open")
+        StatusUpdateFactory(commitment=late, status="kept")
+        StatusUpdateFactory(commitment=early, status="in_the_works")
+        return early, late, open_ended
+
+    @pytest.mark.parametrize(
+        ("key", "expected"),
+        [
+            ("title", ["A late", "B early", "C open"]),
+            ("deadline", ["B early", "A late", "C open"]),
+            ("status", ["C open", "B early", "A late"]),
+        ],
+    )
+    def test_commitments_sort_by_the_chosen_key(self, commitments, key, expected):
+        assert [c.title for c in Commitment.objects.sorted_by(key)] == expected
+
+    def test_recently_updated_comes_first(self, commitments):
+        early, _late, _open = commitments
+        early.description = "Touched"
+        early.save()
+        assert Commitment.objects.sorted_by("recent").first() == early

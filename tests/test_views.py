@@ -631,3 +631,14 @@ def test_filter_choices_read_any_rather_than_dashes(client):
     page = client.get(reverse("policy:commitment_list")).content.decode()
     assert "---------" not in page
     assert ">Any</option>" in page
+
+
+def test_commitment_list_sorts_by_deadline_and_rejects_an_unknown_sort(client):
+    CommitmentFactory(title="Later", period_end=datetime.date(2030, 1, 1))
+    CommitmentFactory(title="Sooner", period_end=datetime.date(2026, 1, 1))
+    url = reverse("policy:commitment_list")
+    page = client.get(url, {"sort": "deadline"}).content.decode()
+    assert page.index("Sooner") < page.index("Later")
+    bad = client.get(url, {"sort": "drop table"})
+    assert bad.status_code == 200
+    assert "Some filters could not be applied" in bad.content.decode()

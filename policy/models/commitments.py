@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.formats import number_format
@@ -59,6 +59,14 @@ class FigureQualifier(models.TextChoices):
     ABOUT = "about", _("about")
 
 
+def position_in(field, choices):
+    """Orders by the place of the field's value in its vocabulary, not alphabetically."""
+    return Case(
+        *(When(**{field: choice}, then=Value(place)) for place, choice in enumerate(choices)),
+        output_field=models.IntegerField(),
+    )
+
+
 class CommitmentQuerySet(PublishableQuerySet):
     def with_current_status(self):
         """Annotate each commitment with the status of its latest update, where it lives."""
@@ -74,17 +82,20 @@ class CommitmentQuerySet(PublishableQuerySet):
     def with_status(self, status):
         return self.filter(current_status=status)
 
+    def sorted_by(self, key):
+        """The orders visitors can choose; every one ends with the title, so pages are stable."""
+        orders = {
+            "title": ["title"],
+            "recent": [F("updated_at").desc(), "title"],
+            "deadline": [F("period_end").asc(nulls_last=True), "title"],
+            "status": [position_in("current_status", CommitmentStatus), "title"],
+        }
+        return self.order_by(*orders[key])
+
     def headline_figures(self):
         """Commitments with a figure, money first, then people, then projects: the kinds' order."""
-        kind_order = Case(
-            *(
-                When(kind=kind, then=Value(position))
-                for position, kind in enumerate(CommitmentKind)
-            ),
-            output_field=models.IntegerField(),
-        )
         return self.filter(Q(amount__isnull=False) | Q(target_value__isnull=False)).order_by(
-            kind_order, "title"
+            position_in("kind", CommitmentKind), "title"
         )
 
     def status_totals(self):
