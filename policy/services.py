@@ -1,9 +1,11 @@
 """Multi-step writes that must happen together or not at all."""
 
 import hashlib
+from contextlib import contextmanager
+from typing import Any
 
 import reversion
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.text import slugify
 
 from policy.importing import ParsedArticle
@@ -12,12 +14,16 @@ from policy.models import (
     ActorKind,
     Article,
     Authorship,
+    Commitment,
     ContentLanguage,
     Keyword,
     Person,
     PublicationStatus,
+    Publishable,
+    SourceQuote,
+    StatusUpdate,
 )
-from policy.workflow import check_publication_change
+from policy.workflow import check_not_stale, check_publication_change
 
 
 def _slug_for(text, *, max_length):
@@ -107,3 +113,102 @@ def change_publication_status(*, records, transition: str, user, via: str) -> in
             reversion.set_comment(f"{target.label} ({via})")
             record.save()
     return len(changed)
+
+
+@transaction.atomic
+def save_record(*, record: models.Model, changes: dict[str, Any], user, via: str) -> models.Model:
+    """Create the record or change it with validated values, by the admin's rules, with history.
+
+    A versioned record is locked and must still be at the version it was loaded at (StaleEdit),
+    so that two writes never build on the same version. The user's role must allow the change
+    of publication state (WorkflowPermissionDenied), and the model must validate
+    (ValidationError). Related lists are set after the save.
+    """
+    adding = record._state.adding
+    if isinstance(record, Publishable) and not adding:
+        check_not_stale(instance=record, loaded_version=record.version)
+    related = {}
+    for name, value in changes.items():
+        if record._meta.get_field(name).many_to_many:
+            related[name] = value
+        else:
+            setattr(record, name, value)
+    if isinstance(record, Publishable):
+        check_publication_change(user=user, instance=record)
+    record.full_clean()
+    with reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment(f"{'Created' if adding else 'Changed'} via {via}")
+        record.save()
+        for name, values in related.items():
+            getattr(record, name).set(values)
+    return record
+
+
+@transaction.atomic
+def delete_record(*, record: models.Model, user, via: str) -> None:
+    """Delete the record; a versioned one keeps its last state in history, to be recovered.
+
+    A record that others point to is not deleted (ProtectedError).
+    """
+    if isinstance(record, Publishable):
+        check_not_stale(instance=record, loaded_version=record.version)
+    if reversion.is_registered(type(record)):
+        with reversion.create_revision():
+            reversion.set_user(user)
+            reversion.set_comment(f"Deleted via {via}")
+            reversion.add_to_revision(record)
+    record.delete()
+
+
+@contextmanager
+def _changing_parts_of(commitment, *, user, comment):
+    """Count a change of a commitment's quotes or status updates as a change of the commitment.
+
+    As when the admin saves its inlines, the commitment gets a new version, and its history
+    the state of all its parts.
+    """
+    check_not_stale(instance=commitment, loaded_version=commitment.version)
+    with reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment(comment)
+        yield
+        commitment.save(update_fields=["version", "updated_at"])
+
+
+@transaction.atomic
+def add_status_update(
+    *, commitment: Commitment, fields: dict[str, Any], user, via: str
+) -> StatusUpdate:
+    """Record a dated status of the commitment, which becomes its current one if the latest.
+
+    Editors may add one to a published commitment, as in the admin.
+    """
+    update = StatusUpdate(commitment=commitment, **fields)
+    update.full_clean()
+    with _changing_parts_of(commitment, user=user, comment=f"Status update added via {via}"):
+        update.save()
+    return update
+
+
+@transaction.atomic
+def add_source_quote(
+    *, commitment: Commitment, fields: dict[str, Any], user, via: str
+) -> SourceQuote:
+    """Add a verbatim quote of an article to the commitment, unless it is locked for the user."""
+    # The commitment itself is unchanged: the check refuses exactly when it is locked.
+    check_publication_change(user=user, instance=commitment)
+    quote = SourceQuote(commitment=commitment, **fields)
+    quote.full_clean()
+    with _changing_parts_of(commitment, user=user, comment=f"Quote added via {via}"):
+        quote.save()
+    return quote
+
+
+@transaction.atomic
+def remove_source_quote(*, quote: SourceQuote, user, via: str) -> None:
+    """Remove a quote from its commitment, unless the commitment is locked for the user."""
+    commitment = quote.commitment
+    check_publication_change(user=user, instance=commitment)
+    with _changing_parts_of(commitment, user=user, comment=f"Quote removed via {via}"):
+        quote.delete()

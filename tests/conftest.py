@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.management import call_command
 
 
@@ -8,6 +9,12 @@ def media_root(settings, tmp_path):
     """Uploaded files go to a temporary folder, never into the project."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttle counts and cached pages of one test never reach the next."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def test_invalid_article_filter_answers_400_naming_the_field(client):
     response = client.get("/api/v1/articles/", {"language": "fr"})
 
     assert response.status_code == 400
-    assert list(response.json()) == ["language"]
+    assert list(response.json()["errors"]) == ["language"]
 
 
 @pytest.mark.parametrize("rows", [3, 30])
@@ -375,7 +375,7 @@ def test_invalid_commitment_filter_answers_400_naming_the_field(client, field, v
     response = client.get("/api/v1/commitments/", {field: value})
 
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
 
 
 def test_draft_focus_area_is_not_a_valid_commitment_filter(client):

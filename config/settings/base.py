@@ -24,7 +24,12 @@ DJANGO_APPS = [
 ]
 THIRD_PARTY_APPS = [
     "rest_framework",
+    # API tokens, created and revoked by staff in the admin.
+    "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
     "reversion",
     "reversion_compare",
     "import_export",
@@ -36,7 +41,10 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "policy.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware, so its redirects carry the CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,11 +112,15 @@ LOGIN_URL = "admin:login"
 
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
+    # Tokens first: a request without credentials is then answered 401 with WWW-Authenticate.
+    # The session serves the browsable API.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Reads for anyone; writes with the admin's model permissions (policy/api/permissions.py).
     "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.AllowAny",
+        "policy.api.permissions.EditorialPermissions",
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -121,7 +133,46 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "policy.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
+    # Every error answers as RFC 9457 problem details: policy/api/errors.py.
+    "EXCEPTION_HANDLER": "policy.api.errors.problem_details_handler",
+    # https://www.django-rest-framework.org/api-guide/throttling/
+    "DEFAULT_THROTTLE_CLASSES": [
+        "policy.api.throttling.AnonRateThrottle",
+        "policy.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="120/minute"),
+        "user": env("API_THROTTLE_USER", default="600/minute"),
+    },
+    # https://drf-spectacular.readthedocs.io/en/latest/customization.html
+    "DEFAULT_SCHEMA_CLASS": "policy.api.schema.AutoSchema",
 }
+
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Puente API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (BASE_DIR / "policy" / "api" / "description.md").read_text(encoding="utf-8"),
+    # The schema describes the records, not itself.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components, so read-only fields are not asked for on writes.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc come from the drf-spectacular-sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Start and end precision share one vocabulary, so one enum.
+    "ENUM_NAME_OVERRIDES": {"DatePrecisionEnum": "policy.models.DatePrecision"},
+    # No badge fetched from the public validator.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+
+# https://github.com/adamchainz/django-cors-headers#configuration
+# Other sites may read the API from the browser; writing stays same-origin.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
 
 # https://django-filter.readthedocs.io/en/stable/ref/settings.html
 # Screen readers read the default "---------" out as dashes.

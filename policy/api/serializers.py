@@ -1,11 +1,20 @@
-"""Read-only representations of the published records.
+"""Representations of the tracker's records, as read and as written.
 
 Field names are part of the public contract of /api/v1/: add fields, never rename them.
 Decimals are strings, so money keeps its exact value.
+
+Writes take the shape the reads give: a related record is given by its slug (a country by its
+ISO code, a keyword by its name) or as the object the read output shows; figures are nested as
+they are read, and `null` clears a target or an amount. Read-only fields are ignored on writes.
 """
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
+from rest_framework.settings import api_settings
 
+from policy import preview
 from policy.models import (
     Actor,
     Article,
@@ -17,9 +26,18 @@ from policy.models import (
     Event,
     FigureQualifier,
     FocusArea,
+    Keyword,
+    Person,
+    Project,
+    Publishable,
     SourceQuote,
     StatusUpdate,
 )
+
+from .permissions import sees_unpublished
+
+# The editorial state of a versioned record, shown to editors only.
+WORKFLOW_FIELDS = ["publication_status", "publish_at", "unpublish_at", "version"]
 
 
 class PublicPageField(serializers.ReadOnlyField):
@@ -33,21 +51,88 @@ class PublicPageField(serializers.ReadOnlyField):
 
 
 class PublishedSlugField(serializers.SlugRelatedField):
-    """The slug of a related record, or null while that record is a draft."""
+    """The slug of a related record, or null while the request may not see that record."""
 
     def __init__(self, **kwargs):
-        super().__init__(slug_field="slug", read_only=True, **kwargs)
+        super().__init__(slug_field="slug", **kwargs)
 
     def get_attribute(self, instance):
         related = super().get_attribute(instance)
-        return related if related is not None and related.is_published else None
+        if related is None or related.is_published:
+            return related
+        return related if sees_unpublished(self.context["request"], type(related)) else None
+
+
+class SummaryRelatedField(serializers.SlugRelatedField):
+    """A related record shown as its summary, and given by its slug or by that summary."""
+
+    def __init__(self, *, summary, slug_field="slug", **kwargs):
+        self.summary = summary
+        super().__init__(slug_field=slug_field, **kwargs)
+
+    def to_representation(self, value):
+        return self.summary(value, context=self.context).data
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            data = data.get(self.slug_field)
+        return super().to_internal_value(data)
+
+
+class SummaryRelatedFieldSchema(OpenApiSerializerFieldExtension):
+    """The summary object in responses, the slug (or that object) in requests."""
+
+    target_class = SummaryRelatedField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return auto_schema.resolve_serializer(self.target.summary, direction).ref
+        return {
+            "type": "string",
+            "description": f"The {self.target.slug_field}, or the object a read shows.",
+        }
 
 
 def commitment_slugs(*, help_text):
-    """The slugs of related commitments; the view prefetches only the published ones."""
+    """The slugs of related commitments; the view prefetches only those the request may see."""
     return serializers.SlugRelatedField(
         slug_field="slug", many=True, read_only=True, help_text=help_text
     )
+
+
+# The base of the serializers that write: the workflow fields for editors only, and the model's
+# errors under the fields that take them. (A comment, not a docstring: the schema would show it.)
+class RecordSerializer(serializers.ModelSerializer):
+    # Where a model field the API takes under another name answers its errors.
+    model_error_paths = {}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        model = self.Meta.model
+        if (
+            request is not None
+            and issubclass(model, Publishable)
+            and not preview.may_preview(request.user, model)
+        ):
+            for name in WORKFLOW_FIELDS:
+                fields.pop(name, None)
+        return fields
+
+    def model_errors(self, error):
+        """The messages of the model's ValidationError, each under the field that takes it."""
+        detail = get_error_detail(error)
+        if not isinstance(detail, dict):
+            detail = {NON_FIELD_ERRORS: detail}
+        errors = {}
+        for name, messages in detail.items():
+            default = api_settings.NON_FIELD_ERRORS_KEY if name == NON_FIELD_ERRORS else name
+            *parents, field = self.model_error_paths.get(name, (default,))
+            node = errors
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node.setdefault(field, []).extend(messages)
+        return errors
 
 
 class ActorSummarySerializer(serializers.ModelSerializer):
@@ -88,13 +173,30 @@ class EventSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ArticleSerializer(serializers.ModelSerializer):
+def country_field(**kwargs):
+    return SummaryRelatedField(
+        summary=CountrySummarySerializer,
+        slug_field="iso_code",
+        queryset=Country.objects.all(),
+        help_text="Given by its ISO 3166-1 alpha-2 code, such as BR.",
+        **kwargs,
+    )
+
+
+class ArticleSerializer(RecordSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:article-detail", lookup_field="slug")
     html_url = PublicPageField()
     authors = AuthorSerializer(source="authorships", many=True, read_only=True)
-    publisher = ActorSummarySerializer(read_only=True, allow_null=True)
+    publisher = SummaryRelatedField(
+        summary=ActorSummarySerializer,
+        queryset=Actor.objects.all(),
+        allow_null=True,
+        required=False,
+    )
     paragraphs = serializers.ListField(child=serializers.CharField(), read_only=True)
-    keywords = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    keywords = serializers.SlugRelatedField(
+        slug_field="name", many=True, queryset=Keyword.objects.all(), required=False
+    )
     commitments = commitment_slugs(
         help_text="Slugs of the published commitments the article states."
     )
@@ -118,62 +220,72 @@ class ArticleSerializer(serializers.ModelSerializer):
             "commitments",
             "first_published_at",
             "updated_at",
+            *WORKFLOW_FIELDS,
         ]
-        read_only_fields = fields
 
 
 class TargetSerializer(serializers.Serializer):
     """The number a commitment promises, such as “more than 3,500 scholarships”."""
 
-    value = serializers.DecimalField(
-        source="target_value", max_digits=20, decimal_places=2, read_only=True
-    )
-    unit = serializers.CharField(source="target_unit", read_only=True)
+    value = serializers.DecimalField(source="target_value", max_digits=20, decimal_places=2)
+    unit = serializers.CharField(source="target_unit")
     qualifier = serializers.ChoiceField(
-        source="target_qualifier", choices=FigureQualifier.choices, read_only=True
+        source="target_qualifier", choices=FigureQualifier.choices, required=False
     )
 
     def get_attribute(self, instance):
         return instance if instance.target_value is not None else None
 
+    def to_internal_value(self, data):
+        if data is None:
+            return {
+                "target_value": None,
+                "target_unit": "",
+                "target_qualifier": FigureQualifier.AS_STATED,
+            }
+        return super().to_internal_value(data)
+
 
 class AmountSerializer(serializers.Serializer):
     """The money pledged, in full units of an ISO 4217 currency."""
 
-    value = serializers.DecimalField(
-        source="amount", max_digits=20, decimal_places=2, read_only=True
-    )
-    currency = serializers.CharField(read_only=True)
+    value = serializers.DecimalField(source="amount", max_digits=20, decimal_places=2)
+    currency = serializers.CharField()
     usd_equivalent = serializers.DecimalField(
         max_digits=20,
         decimal_places=2,
-        read_only=True,
         allow_null=True,
+        required=False,
         help_text="Only when the source states it; never converted by the tracker.",
     )
 
     def get_attribute(self, instance):
         return instance if instance.amount is not None else None
 
+    def to_internal_value(self, data):
+        if data is None:
+            return {"amount": None, "currency": "", "usd_equivalent": None}
+        return super().to_internal_value(data)
+
 
 class PeriodSerializer(serializers.Serializer):
     """Partial dates: a date with year precision stands for its whole year."""
 
-    start = serializers.DateField(source="period_start", read_only=True, allow_null=True)
+    start = serializers.DateField(source="period_start", allow_null=True, required=False)
     start_precision = serializers.ChoiceField(
-        source="period_start_precision", choices=DatePrecision.choices, read_only=True
+        source="period_start_precision", choices=DatePrecision.choices, required=False
     )
-    end = serializers.DateField(source="period_end", read_only=True, allow_null=True)
+    end = serializers.DateField(source="period_end", allow_null=True, required=False)
     end_precision = serializers.ChoiceField(
-        source="period_end_precision", choices=DatePrecision.choices, read_only=True
+        source="period_end_precision", choices=DatePrecision.choices, required=False
     )
     display = serializers.CharField(source="period_display", read_only=True)
 
 
 class FiguresSerializer(serializers.Serializer):
-    target = TargetSerializer(source="*", read_only=True, allow_null=True)
-    amount = AmountSerializer(source="*", read_only=True, allow_null=True)
-    period = PeriodSerializer(source="*", read_only=True)
+    target = TargetSerializer(source="*", allow_null=True, required=False)
+    amount = AmountSerializer(source="*", allow_null=True, required=False)
+    period = PeriodSerializer(source="*", required=False)
 
 
 class SourceQuoteSerializer(serializers.ModelSerializer):
@@ -185,23 +297,39 @@ class SourceQuoteSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StatusUpdateSerializer(serializers.ModelSerializer):
-    source_article = PublishedSlugField(allow_null=True)
-    source_quote = serializers.SerializerMethodField(
-        help_text="Empty while the source article is a draft."
+class CommitmentQuoteSerializer(RecordSerializer):
+    """A quote of a commitment, with the id that deletes it."""
+
+    article = serializers.SlugRelatedField(slug_field="slug", queryset=Article.objects.all())
+
+    class Meta:
+        model = SourceQuote
+        fields = ["id", "article", "text", "order"]
+
+
+class StatusUpdateSerializer(RecordSerializer):
+    source_article = PublishedSlugField(
+        queryset=Article.objects.all(), allow_null=True, required=False
+    )
+    source_quote = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        help_text="Empty while the source article is a draft.",
     )
 
     class Meta:
         model = StatusUpdate
         fields = ["date", "status", "note", "source_article", "source_url", "source_quote"]
-        read_only_fields = fields
 
-    def get_source_quote(self, update):
-        article = update.source_article
-        return update.source_quote if article is not None and article.is_published else ""
+    def to_representation(self, update):
+        data = super().to_representation(update)
+        # The quote shows with its article only.
+        if data["source_article"] is None:
+            data["source_quote"] = ""
+        return data
 
 
-class CommitmentSerializer(serializers.ModelSerializer):
+class CommitmentSerializer(RecordSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api:commitment-detail", lookup_field="slug"
     )
@@ -210,16 +338,43 @@ class CommitmentSerializer(serializers.ModelSerializer):
         source="current_status",
         choices=CommitmentStatus.choices,
         read_only=True,
-        help_text="The status of the latest update.",
+        help_text="The status of the latest update; add one at status-updates/.",
     )
-    figures = FiguresSerializer(source="*", read_only=True)
-    parties = ActorSummarySerializer(many=True, read_only=True)
-    countries = CountrySummarySerializer(many=True, read_only=True)
-    focus_areas = FocusAreaSummarySerializer(many=True, read_only=True)
-    announced_at = EventSummarySerializer(read_only=True, allow_null=True)
-    part_of = PublishedSlugField(allow_null=True)
-    quotes = SourceQuoteSerializer(many=True, read_only=True)
+    figures = FiguresSerializer(source="*", required=False)
+    parties = SummaryRelatedField(
+        summary=ActorSummarySerializer, many=True, queryset=Actor.objects.all(), required=False
+    )
+    countries = country_field(many=True, required=False)
+    focus_areas = SummaryRelatedField(
+        summary=FocusAreaSummarySerializer,
+        many=True,
+        queryset=FocusArea.objects.all(),
+        required=False,
+    )
+    announced_at = SummaryRelatedField(
+        summary=EventSummarySerializer,
+        queryset=Event.objects.all(),
+        allow_null=True,
+        required=False,
+    )
+    part_of = PublishedSlugField(queryset=Commitment.objects.all(), allow_null=True, required=False)
+    quotes = SourceQuoteSerializer(
+        many=True, read_only=True, help_text="Add and delete them at quotes/."
+    )
     status_history = StatusUpdateSerializer(source="status_updates", many=True, read_only=True)
+
+    model_error_paths = {
+        "target_value": ("figures", "target", "value"),
+        "target_unit": ("figures", "target", "unit"),
+        "target_qualifier": ("figures", "target", "qualifier"),
+        "amount": ("figures", "amount", "value"),
+        "currency": ("figures", "amount", "currency"),
+        "usd_equivalent": ("figures", "amount", "usd_equivalent"),
+        "period_start": ("figures", "period", "start"),
+        "period_start_precision": ("figures", "period", "start_precision"),
+        "period_end": ("figures", "period", "end"),
+        "period_end_precision": ("figures", "period", "end_precision"),
+    }
 
     class Meta:
         model = Commitment
@@ -241,11 +396,11 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "quotes",
             "status_history",
             "updated_at",
+            *WORKFLOW_FIELDS,
         ]
-        read_only_fields = fields
 
 
-class FocusAreaSerializer(serializers.ModelSerializer):
+class FocusAreaSerializer(RecordSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api:focusarea-detail", lookup_field="slug"
     )
@@ -254,11 +409,19 @@ class FocusAreaSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FocusArea
-        fields = ["name", "slug", "url", "html_url", "order", "description", "commitments"]
-        read_only_fields = fields
+        fields = [
+            "name",
+            "slug",
+            "url",
+            "html_url",
+            "order",
+            "description",
+            "commitments",
+            *WORKFLOW_FIELDS,
+        ]
 
 
-class CountrySerializer(serializers.ModelSerializer):
+class CountrySerializer(RecordSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:country-detail", lookup_field="slug")
     html_url = PublicPageField()
     commitments = commitment_slugs(help_text="Slugs of its published commitments.")
@@ -266,4 +429,81 @@ class CountrySerializer(serializers.ModelSerializer):
     class Meta:
         model = Country
         fields = ["name", "slug", "url", "html_url", "iso_code", "region", "commitments"]
-        read_only_fields = fields
+
+
+class ActorSerializer(RecordSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:actor-detail", lookup_field="slug")
+    country = country_field(allow_null=True, required=False)
+
+    class Meta:
+        model = Actor
+        fields = ["name", "slug", "url", "kind", "country"]
+
+
+class PersonSerializer(RecordSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:person-detail", lookup_field="slug")
+    country = country_field(allow_null=True, required=False)
+
+    class Meta:
+        model = Person
+        fields = ["name", "slug", "url", "role", "country"]
+
+
+class EventSerializer(RecordSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:event-detail", lookup_field="slug")
+    date_display = serializers.CharField(read_only=True)
+    country = country_field(allow_null=True, required=False)
+    participants = serializers.SlugRelatedField(
+        slug_field="slug",
+        many=True,
+        queryset=Person.objects.all(),
+        required=False,
+        help_text="Slugs of the people who took part.",
+    )
+
+    class Meta:
+        model = Event
+        fields = [
+            "name",
+            "slug",
+            "url",
+            "date",
+            "date_precision",
+            "date_display",
+            "place",
+            "country",
+            "description",
+            "participants",
+        ]
+
+
+class ProjectSerializer(RecordSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:project-detail", lookup_field="slug")
+    country = country_field(allow_null=True, required=False)
+    actors = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Actor.objects.all(), required=False
+    )
+    focus_areas = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=FocusArea.objects.all(), required=False
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "name",
+            "slug",
+            "url",
+            "country",
+            "place",
+            "actors",
+            "focus_areas",
+            "description",
+        ]
+
+
+class KeywordSerializer(RecordSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:keyword-detail", lookup_field="slug")
+
+    class Meta:
+        model = Keyword
+        fields = ["name", "slug", "url"]

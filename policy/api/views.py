@@ -1,71 +1,213 @@
-"""Read-only endpoints of the published records, looked up by slug.
+"""Endpoints of the tracker's records, looked up by slug.
 
-Querysets are built per request, in get_queryset: what is published depends on the time.
+Querysets are built per request, in get_queryset: what is published depends on the time, and
+on who asks. Anyone reads published records; editors with the view permission of a model also
+read its drafts with `?include_unpublished=true`, and see the workflow fields of every record
+(publication_status, publish_at, unpublish_at, version).
+
+Writes take JSON (415 otherwise) and follow the admin's rules (permissions.py). They go through
+policy/services.py, which keeps each one in the history with the user and "via API". A versioned
+record's detail carries its ETag; a write with an If-Match that is not the current one answers
+412 and writes nothing; without If-Match it proceeds.
 """
 
-from django.db.models import Prefetch
-from rest_framework import viewsets
+from contextlib import contextmanager
+from functools import cached_property
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, ProtectedError
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, parsers, serializers, status, viewsets
+from rest_framework.response import Response
+
+from policy import services
 from policy.filters import ArticleFilterSet, CommitmentFilterSet
 from policy.models import (
+    Actor,
     Article,
     Authorship,
     Commitment,
     Country,
+    Event,
     FocusArea,
+    Keyword,
+    Person,
+    Project,
     SourceQuote,
     StatusUpdate,
 )
+from policy.workflow import StaleEdit
 
-from . import serializers
+from . import serializers as api_serializers
+from .conditional import ConditionalGetMixin
+from .etags import PreconditionFailed, check_if_match, record_etag
+from .export import CSVExportMixin
+from .permissions import INCLUDE_UNPUBLISHED, sees_unpublished
+
+# How the history names the API as the source of a change.
+VIA = "API"
 
 
-def published_commitments():
-    return Prefetch("commitments", queryset=Commitment.objects.published())
+class RecordInUse(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("Other records point to this one: change them first.")
+    default_code = "record_in_use"
 
 
-class ArticleViewSet(viewsets.ReadOnlyModelViewSet):
-    """Published articles, newest first."""
+@contextmanager
+def refusals_as_responses(serializer=None):
+    """Answer a service's refusal: 412 for a stale edit, 400 by field, 409 for a record in use.
 
-    serializer_class = serializers.ArticleSerializer
+    A refusal of the workflow is a PermissionDenied, which DRF answers with 403 and its reason.
+    """
+    try:
+        yield
+    except StaleEdit as error:
+        raise PreconditionFailed() from error
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(serializer.model_errors(error)) from error
+    except ProtectedError as error:
+        raise RecordInUse() from error
+
+
+class VisibleRecordsMixin:
+    def visible(self, model):
+        """The records of a versioned model this request may see."""
+        if sees_unpublished(self.request, model):
+            return model.objects.all()
+        return model.objects.published()
+
+    def visible_commitments(self):
+        return Prefetch("commitments", queryset=self.visible(Commitment))
+
+
+DRAFTS_PARAMETER = OpenApiParameter(
+    INCLUDE_UNPUBLISHED,
+    bool,
+    description=(
+        "`true`: staff with the view permission also get the records the public does not see "
+        "yet (drafts, in review, scheduled, expired, archived). Ignored for anyone else."
+    ),
+)
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "The ETag of the version the change is based on: 412 if the record has changed since. "
+        "Without it, the write proceeds."
+    ),
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[DRAFTS_PARAMETER]),
+    retrieve=extend_schema(parameters=[DRAFTS_PARAMETER]),
+    update=extend_schema(parameters=[IF_MATCH_PARAMETER]),
+    partial_update=extend_schema(parameters=[IF_MATCH_PARAMETER]),
+    destroy=extend_schema(parameters=[IF_MATCH_PARAMETER]),
+)
+class RecordViewSet(
+    ConditionalGetMixin, CSVExportMixin, VisibleRecordsMixin, viewsets.ModelViewSet
+):
+    """List, read, create, change and delete records, by slug.
+
+    `queryset` names the model, for the permissions and the schema; the records come from
+    get_queryset, per request. Details and write responses carry the ETag of versioned records.
+    """
+
     lookup_field = "slug"
+    # Slugs only: anything else, a NUL byte included, is a 404 before the database is asked.
+    lookup_value_regex = r"[-\w]+"
+    parser_classes = [parsers.JSONParser]
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.record_response(self.get_object())
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = self.write(serializer, record=self.queryset.model())
+        response = self.record_response(record, status_code=status.HTTP_201_CREATED)
+        response["Location"] = response.data["url"]
+        return response
+
+    def update(self, request, *args, partial=False, **kwargs):
+        record = self.get_object()
+        check_if_match(request, record)
+        serializer = self.get_serializer(record, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return self.record_response(self.write(serializer, record=record))
+
+    def destroy(self, request, *args, **kwargs):
+        record = self.get_object()
+        check_if_match(request, record)
+        with refusals_as_responses():
+            services.delete_record(record=record, user=request.user, via=VIA)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def write(self, serializer, *, record):
+        with refusals_as_responses(serializer):
+            record = services.save_record(
+                record=record, changes=serializer.validated_data, user=self.request.user, via=VIA
+            )
+        # Read back as a detail is read, with the annotations and relations it shows.
+        return self.get_queryset().get(pk=record.pk)
+
+    def record_response(self, record, status_code=status.HTTP_200_OK):
+        response = Response(self.get_serializer(record).data, status=status_code)
+        if etag := record_etag(record):
+            response["ETag"] = etag
+        return response
+
+
+class ArticleViewSet(RecordViewSet):
+    """Articles, newest first. Authors are read-only here: the admin and the import set them."""
+
+    queryset = Article.objects.none()
+    serializer_class = api_serializers.ArticleSerializer
     filterset_class = ArticleFilterSet
     ordering_fields = ["publication_date", "title", "updated_at"]
 
     def get_queryset(self):
         return (
-            Article.objects.published()
+            self.visible(Article)
             .select_related("publisher")
             .prefetch_related(
                 Prefetch("authorships", queryset=Authorship.objects.select_related("person")),
                 "keywords",
                 # An article that quotes a commitment twice still lists it once.
-                Prefetch("commitments", queryset=Commitment.objects.published().distinct()),
+                Prefetch("commitments", queryset=self.visible(Commitment).distinct()),
             )
         )
 
 
-class CommitmentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Published commitments with their figures, sources and status history."""
+class CommitmentViewSet(RecordViewSet):
+    """Commitments with their figures, sources and status history.
 
-    serializer_class = serializers.CommitmentSerializer
-    lookup_field = "slug"
+    Quotes and status updates are added at quotes/ and status-updates/ under a commitment.
+    """
+
+    queryset = Commitment.objects.none()
+    serializer_class = api_serializers.CommitmentSerializer
     filterset_class = CommitmentFilterSet
     search_fields = ["title", "description"]
     ordering_fields = ["title", "updated_at"]
 
     def get_queryset(self):
+        quotes = SourceQuote.objects.select_related("article")
+        if not sees_unpublished(self.request, Article):
+            quotes = quotes.published()
         return (
-            Commitment.objects.published()
+            self.visible(Commitment)
             .select_related("announced_at", "part_of")
             .prefetch_related(
                 "parties",
                 "countries",
-                Prefetch("focus_areas", queryset=FocusArea.objects.published()),
-                Prefetch(
-                    "quotes",
-                    queryset=SourceQuote.objects.published().select_related("article"),
-                ),
+                Prefetch("focus_areas", queryset=self.visible(FocusArea)),
+                Prefetch("quotes", queryset=quotes),
                 Prefetch(
                     "status_updates", queryset=StatusUpdate.objects.select_related("source_article")
                 ),
@@ -73,23 +215,171 @@ class CommitmentViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class FocusAreaViewSet(viewsets.ReadOnlyModelViewSet):
-    """Published focus areas in their editorial order."""
+class FocusAreaViewSet(RecordViewSet):
+    """Focus areas in their editorial order."""
 
-    serializer_class = serializers.FocusAreaSerializer
-    lookup_field = "slug"
+    queryset = FocusArea.objects.none()
+    serializer_class = api_serializers.FocusAreaSerializer
     ordering_fields = ["order", "name"]
 
     def get_queryset(self):
-        return FocusArea.objects.published().prefetch_related(published_commitments())
+        return self.visible(FocusArea).prefetch_related(self.visible_commitments())
 
 
-class CountryViewSet(viewsets.ReadOnlyModelViewSet):
+class CountryViewSet(RecordViewSet):
     """Every country the tracker knows; countries have no publication state."""
 
-    serializer_class = serializers.CountrySerializer
-    lookup_field = "slug"
+    queryset = Country.objects.none()
+    serializer_class = api_serializers.CountrySerializer
     ordering_fields = ["name", "iso_code"]
 
     def get_queryset(self):
-        return Country.objects.prefetch_related(published_commitments())
+        return Country.objects.prefetch_related(self.visible_commitments())
+
+
+class ActorViewSet(RecordViewSet):
+    """Governments, organisations and companies that commit, publish or take part."""
+
+    queryset = Actor.objects.none()
+    serializer_class = api_serializers.ActorSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+
+    def get_queryset(self):
+        return Actor.objects.select_related("country")
+
+
+class PersonViewSet(RecordViewSet):
+    """People named by the sources: authors, officials, participants of events."""
+
+    queryset = Person.objects.none()
+    serializer_class = api_serializers.PersonSerializer
+    search_fields = ["name", "role"]
+    ordering_fields = ["name"]
+
+    def get_queryset(self):
+        return Person.objects.select_related("country")
+
+
+class EventViewSet(RecordViewSet):
+    """Meetings, summits and fairs where commitments were made or discussed."""
+
+    queryset = Event.objects.none()
+    serializer_class = api_serializers.EventSerializer
+    search_fields = ["name", "place"]
+    ordering_fields = ["name", "date"]
+
+    def get_queryset(self):
+        return Event.objects.select_related("country").prefetch_related("participants")
+
+
+class ProjectViewSet(RecordViewSet):
+    """Named undertakings on the ground: ports, factories, rail corridors."""
+
+    queryset = Project.objects.none()
+    serializer_class = api_serializers.ProjectSerializer
+    search_fields = ["name", "place"]
+    ordering_fields = ["name"]
+
+    def get_queryset(self):
+        return Project.objects.select_related("country").prefetch_related(
+            "actors", Prefetch("focus_areas", queryset=self.visible(FocusArea))
+        )
+
+
+class KeywordViewSet(RecordViewSet):
+    """The keywords of articles."""
+
+    queryset = Keyword.objects.none()
+    serializer_class = api_serializers.KeywordSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+
+    def get_queryset(self):
+        return Keyword.objects.all()
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "commitment_slug", str, OpenApiParameter.PATH, description="The commitment's slug."
+        )
+    ]
+)
+@extend_schema_view(list=extend_schema(parameters=[DRAFTS_PARAMETER]))
+class CommitmentPartViewSet(
+    ConditionalGetMixin,
+    CSVExportMixin,
+    VisibleRecordsMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The quotes or status updates of one commitment.
+
+    Adding or removing one is a change of the commitment: its version and ETag move on, so a
+    change of the commitment based on the earlier ETag answers 412.
+    """
+
+    parser_classes = [parsers.JSONParser]
+
+    @cached_property
+    def commitment(self):
+        return get_object_or_404(self.visible(Commitment), slug=self.kwargs["commitment_slug"])
+
+    def created_response(self, part):
+        return Response(self.get_serializer(part).data, status=status.HTTP_201_CREATED)
+
+
+class StatusUpdateViewSet(CommitmentPartViewSet):
+    """A commitment's status history. Editors may add to it even when it is published."""
+
+    queryset = StatusUpdate.objects.none()
+    serializer_class = api_serializers.StatusUpdateSerializer
+
+    def get_queryset(self):
+        return self.commitment.status_updates.select_related("source_article")
+
+    def create(self, request, *args, **kwargs):
+        commitment = self.commitment  # an unknown one answers 404 before the body is read
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with refusals_as_responses(serializer):
+            update = services.add_status_update(
+                commitment=commitment,
+                fields=serializer.validated_data,
+                user=request.user,
+                via=VIA,
+            )
+        return self.created_response(update)
+
+
+class SourceQuoteViewSet(CommitmentPartViewSet):
+    """The verbatim quotes that state a commitment; read-only for Editors once it is published."""
+
+    queryset = SourceQuote.objects.none()
+    serializer_class = api_serializers.CommitmentQuoteSerializer
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        quotes = self.commitment.quotes.select_related("article")
+        return quotes if sees_unpublished(self.request, Article) else quotes.published()
+
+    def create(self, request, *args, **kwargs):
+        self.check_object_permissions(request, self.commitment)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with refusals_as_responses(serializer):
+            quote = services.add_source_quote(
+                commitment=self.commitment,
+                fields=serializer.validated_data,
+                user=request.user,
+                via=VIA,
+            )
+        return self.created_response(quote)
+
+    def destroy(self, request, *args, **kwargs):
+        quote = self.get_object()
+        self.check_object_permissions(request, self.commitment)
+        with refusals_as_responses():
+            services.remove_source_quote(quote=quote, user=request.user, via=VIA)
+        return Response(status=status.HTTP_204_NO_CONTENT)

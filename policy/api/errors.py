@@ -1,0 +1,92 @@
+"""Every API error as RFC 9457 problem details, in application/problem+json.
+
+    {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": "Invalid input.",
+     "instance": "/api/v1/commitments/", "errors": {"status": ["Select a valid choice."]}}
+
+`errors` comes with validation errors only: each field, nested ones as a dotted path such as
+`figures.amount.value`, maps to its messages. Errors that concern no one field are under
+`non_field_errors`.
+"""
+
+from http import HTTPStatus
+
+from django.http import HttpResponse
+from django.views import defaults
+from rest_framework import exceptions, renderers
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler
+
+API_PATH_PREFIX = "/api/"
+
+
+class ProblemJSONRenderer(renderers.JSONRenderer):
+    media_type = "application/problem+json"
+
+
+def problem(*, status, detail, instance, errors=None):
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": str(detail),
+        "instance": instance,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def field_errors(detail):
+    """Flatten DRF's nested error detail into {"dotted.path": [messages]}."""
+    errors = {}
+
+    def visit(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                visit(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                # Messages stay on their field; nested records in a list are numbered.
+                nested = isinstance(item, dict | list)
+                visit(item, (f"{path}.{index}" if path else str(index)) if nested else path)
+        else:
+            errors.setdefault(path or api_settings.NON_FIELD_ERRORS_KEY, []).append(str(node))
+
+    visit(detail, "")
+    return errors
+
+
+def problem_details_handler(exc, context):
+    """DRF's exception handler, with its status and headers (WWW-Authenticate, Retry-After) kept."""
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: Django logs it and answers 500
+    request = context["request"]
+    data = response.data
+    if (
+        isinstance(data, dict)
+        and "detail" in data
+        and not isinstance(exc, exceptions.ValidationError)
+    ):
+        detail, errors = data["detail"], None
+    else:
+        detail, errors = exc.default_detail, field_errors(data)
+    response.data = problem(
+        status=response.status_code, detail=detail, instance=request.path, errors=errors
+    )
+    # Problem details whatever was asked for: a failed ?format=csv gets JSON it can read.
+    request.accepted_renderer = ProblemJSONRenderer()
+    request.accepted_media_type = ProblemJSONRenderer.media_type
+    return response
+
+
+def page_not_found(request, exception):
+    """handler404: problem details under /api/, the site's page everywhere else."""
+    if not request.path.startswith(API_PATH_PREFIX):
+        return defaults.page_not_found(request, exception)
+    body = problem(status=404, detail=exceptions.NotFound.default_detail, instance=request.path)
+    return HttpResponse(
+        ProblemJSONRenderer().render(body),
+        status=404,
+        content_type=ProblemJSONRenderer.media_type,
+    )
