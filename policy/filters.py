@@ -102,3 +102,75 @@ class ArticleFilterSet(django_filters.FilterSet):
     class Meta:
         model = Article
         fields = ["keyword", "author", "year", "language"]
+
+
+# The API adds to the lists' filters what clients that sync or analyse the data need.
+
+
+def updated_since_filter():
+    return django_filters.IsoDateTimeFilter(
+        label=_("Updated since"),
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text=_("Only records changed at or after this time (ISO 8601), for incremental sync."),
+    )
+
+
+class CommitmentApiFilterSet(CommitmentFilterSet):
+    updated_since = updated_since_filter()
+    currency = django_filters.CharFilter(
+        label=_("Currency"), field_name="currency", help_text=_("ISO 4217 code, e.g. CNY.")
+    )
+    amount_min = django_filters.NumberFilter(
+        label=_("Amount at least"), field_name="amount", lookup_expr="gte", min_value=0
+    )
+    amount_max = django_filters.NumberFilter(
+        label=_("Amount at most"), field_name="amount", lookup_expr="lte", min_value=0
+    )
+    target_min = django_filters.NumberFilter(
+        label=_("Target at least"), field_name="target_value", lookup_expr="gte", min_value=0
+    )
+    period_starts_after = django_filters.DateFilter(
+        label=_("Period starts on or after"), field_name="period_start", lookup_expr="gte"
+    )
+    period_ends_before = django_filters.DateFilter(
+        label=_("Period ends on or before"), field_name="period_end", lookup_expr="lte"
+    )
+
+    class Meta(CommitmentFilterSet.Meta):
+        fields = [
+            *CommitmentFilterSet.Meta.fields,
+            "updated_since",
+            "currency",
+            "amount_min",
+            "amount_max",
+            "target_min",
+            "period_starts_after",
+            "period_ends_before",
+        ]
+
+
+class ArticleApiFilterSet(ArticleFilterSet):
+    updated_since = updated_since_filter()
+    published_after = django_filters.DateFilter(
+        label=_("Published on or after"), field_name="publication_date", lookup_expr="gte"
+    )
+    published_before = django_filters.DateFilter(
+        label=_("Published on or before"), field_name="publication_date", lookup_expr="lte"
+    )
+
+    class Meta(ArticleFilterSet.Meta):
+        fields = [
+            *ArticleFilterSet.Meta.fields,
+            "updated_since",
+            "published_after",
+            "published_before",
+        ]
+
+
+class FocusAreaApiFilterSet(django_filters.FilterSet):
+    updated_since = updated_since_filter()
+
+    class Meta:
+        model = FocusArea
+        fields = ["updated_since"]

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from policy.models import CommitmentKind, PublicationStatus
+from policy.models import Commitment, CommitmentKind, PublicationStatus
 
 from .factories import (
     ActorFactory,
@@ -517,3 +517,35 @@ def test_a_scheduled_commitment_appears_and_expires_without_a_restart(client, mo
     assert slugs_at(start - datetime.timedelta(seconds=1)) == []
     assert slugs_at(start) == ["scheduled"]
     assert slugs_at(start + datetime.timedelta(days=1)) == []
+
+
+def test_updated_since_returns_only_records_changed_since(client):
+    old = CommitmentFactory(slug="old")
+    CommitmentFactory(slug="new")
+    Commitment.objects.filter(pk=old.pk).update(
+        updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    )
+    rows = client.get("/api/v1/commitments/", {"updated_since": "2024-01-01T00:00:00Z"})
+    assert [row["slug"] for row in rows.json()["results"]] == ["new"]
+
+
+def test_amount_and_period_ranges_filter_commitments(client):
+    CommitmentFactory(slug="small", amount=Decimal("10"), currency="CNY")
+    CommitmentFactory(slug="large", amount=Decimal("66000000000"), currency="CNY")
+    CommitmentFactory(slug="plan", period_start=datetime.date(2025, 1, 1))
+    slugs = lambda **params: [  # noqa: E731
+        row["slug"] for row in client.get("/api/v1/commitments/", params).json()["results"]
+    ]
+    assert slugs(amount_min="1000", currency="CNY") == ["large"]
+    assert slugs(amount_max="1000") == ["small"]
+    assert slugs(period_starts_after="2024-06-01") == ["plan"]
+
+
+def test_articles_filter_by_publication_date_range(client):
+    ArticleFactory(slug="2024", publication_date=datetime.date(2024, 3, 1))
+    ArticleFactory(slug="2025", publication_date=datetime.date(2025, 11, 5))
+    rows = client.get("/api/v1/articles/", {"published_after": "2025-01-01"}).json()["results"]
+    assert [row["slug"] for row in rows] == ["2025"]
+    bad = client.get("/api/v1/articles/", {"published_after": "not a date"})
+    assert bad.status_code == 400
+    assert "published_after" in bad.json()["errors"]

@@ -23,7 +23,7 @@ from rest_framework import exceptions, mixins, parsers, serializers, status, vie
 from rest_framework.response import Response
 
 from policy import services
-from policy.filters import ArticleFilterSet, CommitmentFilterSet
+from policy.filters import ArticleApiFilterSet, CommitmentApiFilterSet, FocusAreaApiFilterSet
 from policy.models import (
     Actor,
     Article,
@@ -168,7 +168,7 @@ class ArticleViewSet(RecordViewSet):
 
     queryset = Article.objects.none()
     serializer_class = api_serializers.ArticleSerializer
-    filterset_class = ArticleFilterSet
+    filterset_class = ArticleApiFilterSet
     ordering_fields = ["publication_date", "title", "updated_at"]
 
     def get_queryset(self):
@@ -192,7 +192,7 @@ class CommitmentViewSet(RecordViewSet):
 
     queryset = Commitment.objects.none()
     serializer_class = api_serializers.CommitmentSerializer
-    filterset_class = CommitmentFilterSet
+    filterset_class = CommitmentApiFilterSet
     search_fields = ["title", "description"]
     ordering_fields = ["title", "updated_at"]
 
@@ -220,6 +220,7 @@ class FocusAreaViewSet(RecordViewSet):
 
     queryset = FocusArea.objects.none()
     serializer_class = api_serializers.FocusAreaSerializer
+    filterset_class = FocusAreaApiFilterSet
     ordering_fields = ["order", "name"]
 
     def get_queryset(self):
