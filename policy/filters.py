@@ -4,8 +4,12 @@ Choices that name records offer only those the request may see, so no draft leak
 They are built per request: what is published depends on the time, and on preview mode.
 """
 
+import datetime
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from policy import preview
 from policy.models import (
@@ -107,8 +111,27 @@ class ArticleFilterSet(django_filters.FilterSet):
 # The API adds to the lists' filters what clients that sync or analyse the data need.
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 allows UTC offsets that PostgreSQL refuses (beyond ±15:59); compare in UTC."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError(
+                _("Enter a date and time between the years 1 and 9999."), code="invalid"
+            ) from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 def updated_since_filter():
-    return django_filters.IsoDateTimeFilter(
+    return UtcIsoDateTimeFilter(
         label=_("Updated since"),
         field_name="updated_at",
         lookup_expr="gte",

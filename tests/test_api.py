@@ -549,3 +549,18 @@ def test_articles_filter_by_publication_date_range(client):
     bad = client.get("/api/v1/articles/", {"published_after": "not a date"})
     assert bad.status_code == 400
     assert "published_after" in bad.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("0286-12-02T15:11:06+19:11", 200),
+        ("0001-01-01T00:00:00+05:00", 400),
+        ("not a time", 400),
+    ],
+)
+def test_updated_since_with_an_unusual_or_bad_time_is_handled(client, moment, expected):
+    response = client.get("/api/v1/commitments/", {"updated_since": moment})
+    assert response.status_code == expected
+    if expected == 400:
+        assert "updated_since" in response.json()["errors"]

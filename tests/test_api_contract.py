@@ -13,6 +13,8 @@ import pytest
 import schemathesis
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import strategies as st
@@ -47,6 +49,18 @@ def seed_slugs():
 
 
 SEED_SLUGS = seed_slugs()
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Schemathesis calls the WSGI application itself, which closes the database connection
+    after each request; the test transaction lives on that connection, so keep it open, as
+    Django's test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)
