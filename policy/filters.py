@@ -108,7 +108,8 @@ class ArticleFilterSet(django_filters.FilterSet):
         fields = ["keyword", "author", "year", "language"]
 
 
-# The API adds to the lists' filters what clients that sync or analyse the data need.
+# The API adds to the lists' filters what clients that sync or analyse the data need;
+# declared filters need no Meta.fields entry.
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -160,18 +161,6 @@ class CommitmentApiFilterSet(CommitmentFilterSet):
         label=_("Period ends on or before"), field_name="period_end", lookup_expr="lte"
     )
 
-    class Meta(CommitmentFilterSet.Meta):
-        fields = [
-            *CommitmentFilterSet.Meta.fields,
-            "updated_since",
-            "currency",
-            "amount_min",
-            "amount_max",
-            "target_min",
-            "period_starts_after",
-            "period_ends_before",
-        ]
-
 
 class ArticleApiFilterSet(ArticleFilterSet):
     updated_since = updated_since_filter()
@@ -182,18 +171,10 @@ class ArticleApiFilterSet(ArticleFilterSet):
         label=_("Published on or before"), field_name="publication_date", lookup_expr="lte"
     )
 
-    class Meta(ArticleFilterSet.Meta):
-        fields = [
-            *ArticleFilterSet.Meta.fields,
-            "updated_since",
-            "published_after",
-            "published_before",
-        ]
-
 
 class FocusAreaApiFilterSet(django_filters.FilterSet):
     updated_since = updated_since_filter()
 
     class Meta:
         model = FocusArea
-        fields = ["updated_since"]
+        fields = []
