@@ -8,10 +8,9 @@ checked on every request, so a flag left behind by a user who lost staff status 
 from django.contrib.auth import get_permission_codename
 from django.utils.cache import patch_cache_control
 
-from policy.models import Article, Commitment, FocusArea
+from policy.models import PUBLISHABLE_MODELS
 
 SESSION_KEY = "policy_preview"
-PREVIEWABLE_MODELS = (Article, Commitment, FocusArea)
 
 
 def view_permission(model):
@@ -21,7 +20,7 @@ def view_permission(model):
 
 def may_preview(user, model=None):
     """Active staff who may view the model in the admin; without a model, any previewable one."""
-    models = [model] if model else PREVIEWABLE_MODELS
+    models = [model] if model else PUBLISHABLE_MODELS
     return (
         user.is_active
         and user.is_staff

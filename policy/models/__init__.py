@@ -22,6 +22,7 @@ from .content import Article, Authorship, ContentLanguage, FocusArea, Project
 from .reference import Actor, ActorKind, Country, Event, Keyword, Person, Region
 
 __all__ = [
+    "PUBLISHABLE_MODELS",
     "Actor",
     "ActorKind",
     "Article",
@@ -49,6 +50,9 @@ __all__ = [
     "Sourced",
     "StatusUpdate",
 ]
+
+# The models that go through the editorial workflow.
+PUBLISHABLE_MODELS = (Article, Commitment, FocusArea)
 
 # A version of a record includes its inline parts, so a revert restores them too. The version
 # counter is left out: a revert moves it forward instead of back (see Publishable).

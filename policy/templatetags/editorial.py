@@ -3,11 +3,10 @@
 from django import template
 from django.urls import reverse
 
-from policy.models import Article, Commitment, FocusArea
+from policy.models import PUBLISHABLE_MODELS
 
 register = template.Library()
 
-WORKFLOW_MODELS = (Article, Commitment, FocusArea)
 DASHBOARD_ROWS = 10
 
 
@@ -31,7 +30,7 @@ def editorial_dashboard(context):
     user = context["request"].user
     awaiting = []
     scheduled = []
-    for model in WORKFLOW_MODELS:
+    for model in PUBLISHABLE_MODELS:
         awaiting += _rows(model.objects.awaiting_review().order_by("updated_at"), user)
         scheduled += _rows(model.objects.scheduled().order_by("publish_at", "unpublish_at"), user)
     return {"awaiting_review": awaiting, "scheduled": scheduled}

@@ -2,7 +2,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from policy.models import Article, Commitment, FocusArea
+from policy.models import PUBLISHABLE_MODELS, Article, Commitment, FocusArea
 
 
 class Command(BaseCommand):
@@ -12,7 +12,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        if any(model.objects.exists() for model in (Article, Commitment, FocusArea)):
+        if any(model.objects.exists() for model in PUBLISHABLE_MODELS):
             self.stdout.write(
                 "The database already has content; the seed is not loaded again. "
                 "To reload it over the existing records: manage.py loaddata seed"
