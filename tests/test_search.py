@@ -1,11 +1,21 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from policy.models import PublicationStatus
-from policy.search import MAX_QUERY_LENGTH, RESULTS_PER_GROUP, Query
+from policy.models import (
+    Article,
+    Commitment,
+    ContentLanguage,
+    Country,
+    FocusArea,
+    PublicationStatus,
+    SourceQuote,
+)
+from policy.search import ARTICLE, MAX_QUERY_LENGTH, RESULTS_PER_GROUP, Query
 from tests.factories import (
     ArticleFactory,
     CommitmentFactory,
@@ -15,6 +25,12 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+# CI runs the suite on both databases, so each of these runs in one of its legs.
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's full-text search"
+)
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="the portable search")
 
 DRAFT = PublicationStatus.DRAFT
 SEARCH_URL = reverse("policy:search")
@@ -156,6 +172,78 @@ def test_a_search_without_matches_says_so(client):
     assert "Nothing matches every word." in response.text
 
 
+def test_the_beginning_of_a_word_finds_it(client):
+    CommitmentFactory(title="Cooperation fund")
+
+    response = search(client, "coop")
+
+    assert found(response) == {"commitment": ["Cooperation fund"]}
+    assert "<mark>Coop</mark>eration fund" in response.text
+
+
+def test_a_word_beginning_with_a_term_is_found_though_stemming_changes_the_term(client):
+    # English stemming makes "energy" "energi", which does not begin "energyland".
+    CountryFactory(name="Energyland", iso_code="EL")
+
+    assert found(search(client, "energy")) == {"country": ["Energyland"]}
+
+
+# Ordering
+
+
+def test_a_title_match_comes_before_a_summary_match_before_a_body_only_match(client):
+    ArticleFactory(
+        title="Mining report",
+        body="The lithium triangle.",
+        publication_date=datetime.date(2025, 3, 1),
+    )
+    ArticleFactory(
+        title="Andean survey",
+        summary="On lithium.",
+        publication_date=datetime.date(2025, 2, 1),
+    )
+    ArticleFactory(title="Lithium deal", publication_date=datetime.date(2025, 1, 1))
+
+    response = search(client, "lithium")
+
+    assert found(response) == {"article": ["Lithium deal", "Andean survey", "Mining report"]}
+
+
+def test_a_commitment_found_by_its_title_comes_before_one_found_by_its_description(client):
+    CommitmentFactory(title="A port", description="For lithium exports.")
+    CommitmentFactory(title="Lithium plant")
+
+    assert found(search(client, "lithium")) == {"commitment": ["Lithium plant", "A port"]}
+
+
+def test_a_commitment_found_by_its_own_text_comes_before_one_found_by_a_quote(client):
+    quoted = CommitmentFactory(title="A quoted pledge")
+    SourceQuoteFactory(
+        commitment=quoted,
+        article=ArticleFactory(body="Lithium for all."),
+        text="Lithium for all.",
+    )
+    CommitmentFactory(title="Other pledge", description="Lithium for some.")
+
+    assert found(search(client, "lithium"))["commitment"] == ["Other pledge", "A quoted pledge"]
+
+
+def test_a_title_with_every_term_comes_before_terms_spread_over_the_texts(client):
+    CommitmentFactory(title="Lithium plant", description="In Chile.")
+    CommitmentFactory(title="Lithium in Chile")
+
+    assert found(search(client, "lithium chile")) == {
+        "commitment": ["Lithium in Chile", "Lithium plant"]
+    }
+
+
+def test_equally_good_matches_keep_the_usual_order(client):
+    CommitmentFactory(title="Lithium plan B")
+    CommitmentFactory(title="Lithium plan A")
+
+    assert found(search(client, "lithium")) == {"commitment": ["Lithium plan A", "Lithium plan B"]}
+
+
 # What the public never sees
 
 
@@ -268,12 +356,13 @@ def test_special_characters_are_neither_wildcards_nor_markup(client):
 
 
 def test_quotes_in_the_query_are_harmless(client):
-    CommitmentFactory(title="China's pledge")
+    CommitmentFactory(title="China's pledge or promise")
+    CommitmentFactory(title="Brazil's pledge or promise")
 
     response = search(client, "China's \"pledge\" ' OR 1=1 --")
 
     assert response.status_code == 200
-    assert found(response) == {}
+    assert found(response) == {"commitment": ["China's pledge or promise"]}
 
 
 # The search form
@@ -311,6 +400,24 @@ def fill_matches(count):
         CountryFactory(name=f"Energyland {number}", iso_code=f"Z{chr(ord('A') + number)}")
 
 
+def fill_unrelated(count):
+    """Records no search of these tests finds, so many that an index is worth reading."""
+    Commitment.objects.bulk_create(CommitmentFactory.build_batch(count))
+    Article.objects.bulk_create(ArticleFactory.build_batch(count))
+    FocusArea.objects.bulk_create(FocusAreaFactory.build_batch(count))
+    Country.objects.bulk_create(
+        CountryFactory.build(
+            iso_code=f"{chr(ord('A') + number // 26)}{chr(ord('A') + number % 26)}"
+        )
+        for number in range(count)
+    )
+    quote = SourceQuoteFactory()
+    SourceQuote.objects.bulk_create(
+        SourceQuote(commitment=quote.commitment, article=quote.article, text=f"Quote {number}.")
+        for number in range(count)
+    )
+
+
 @pytest.mark.parametrize("rows", [3, 30])
 def test_search_query_count_does_not_grow_with_the_matches(client, django_assert_num_queries, rows):
     fill_matches(rows)
@@ -319,3 +426,164 @@ def test_search_query_count_does_not_grow_with_the_matches(client, django_assert
         response = search(client, "energy")
 
     assert response.context["results"].total == 4 * rows
+
+
+# PostgreSQL: stemming, languages, typos and indexes
+
+
+@postgresql_only
+def test_another_form_of_a_word_finds_it(client):
+    CommitmentFactory(title="Port", description="A commitment to build a port.")
+    ArticleFactory(title="Report", body="Policies of the region.")
+
+    assert found(search(client, "commitments")) == {"commitment": ["Port"]}
+    assert found(search(client, "policy")) == {"article": ["Report"]}
+
+
+@postgresql_only
+def test_an_article_is_stemmed_in_its_own_language(client):
+    body = "La política económica de la región."
+    ArticleFactory(title="Informe", body=body, language=ContentLanguage.SPANISH)
+    ArticleFactory(title="Report", body=body, language=ContentLanguage.ENGLISH)
+
+    # Spanish stemming drops the accent; English stemming keeps the word as written.
+    assert found(search(client, "politica")) == {"article": ["Informe"]}
+    assert sorted(found(search(client, "políticas"))["article"]) == ["Informe", "Report"]
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("language", "vector"),
+    [
+        (ContentLanguage.ENGLISH, "'política':1"),
+        (ContentLanguage.SPANISH, "'polit':1"),
+        (ContentLanguage.PORTUGUESE, "'polít':1"),
+        # PostgreSQL has no Chinese stemming: the words stay as they are.
+        (ContentLanguage.CHINESE, "'políticas':1"),
+    ],
+)
+def test_an_article_is_indexed_with_the_stemming_of_its_language(language, vector):
+    ArticleFactory(title="Políticas", body="", language=language)
+
+    assert Article.objects.annotate(vector=ARTICLE.vector()).get().vector == vector
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("cooperaton", {"commitment": ["China–CELAC cooperation plan"]}),
+        ("scholarshps", {"article": ["Government scholarships for Peru"]}),
+        ("hydrogne", {"focusarea": ["Green hydrogen"]}),
+        ("Urugay", {"country": ["Uruguay"]}),
+        ("celac cooperaton", {"commitment": ["China–CELAC cooperation plan"]}),
+    ],
+)
+def test_a_typo_still_finds_a_title_or_name(client, query, expected):
+    CommitmentFactory(title="China–CELAC cooperation plan")
+    CommitmentFactory(title="Corporate bonds")
+    ArticleFactory(title="Government scholarships for Peru", body="Grants.")
+    FocusAreaFactory(name="Green hydrogen")
+    CountryFactory(name="Uruguay", iso_code="UY")
+
+    assert found(search(client, query)) == expected
+
+
+@postgresql_only
+def test_a_typo_is_forgiven_in_titles_and_names_only(client):
+    CommitmentFactory(title="Plan", description="A cooperation plan.")
+
+    assert found(search(client, "cooperation")) == {"commitment": ["Plan"]}
+    assert found(search(client, "cooperaton")) == {}
+
+
+@postgresql_only
+def test_a_typo_finds_no_unpublished_record(client):
+    CommitmentFactory(title="Zebra pledge")
+    CommitmentFactory(title="Zebra secret pledge", publication_status=DRAFT)
+
+    assert found(search(client, "zebre")) == {"commitment": ["Zebra pledge"]}
+
+
+@postgresql_only
+def test_near_matches_come_only_when_nothing_matches_as_typed_the_closest_first(client):
+    CommitmentFactory(title="Lithium plan")
+    CommitmentFactory(title="Lithium plant")
+
+    assert found(search(client, "plant")) == {"commitment": ["Lithium plant"]}
+    assert found(search(client, "plantt")) == {"commitment": ["Lithium plant", "Lithium plan"]}
+
+
+@postgresql_only
+def test_the_searches_use_every_search_index(client):
+    fill_matches(3)
+    fill_unrelated(600)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE policy_commitment, policy_article, policy_focusarea, policy_country,"
+            " policy_sourcequote"
+        )
+        # Tables this small are read whole, or through their primary key, whatever the
+        # conditions; with bitmap scans only, the plans show the index that answers each.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    with CaptureQueriesContext(connection) as queries:
+        search(client, "energy")
+        # No title has this word: the search tries near matches.
+        search(client, "energyy")
+    plans = []
+    with connection.cursor() as cursor:
+        for query in queries:
+            if "@@" in query["sql"] or "%>>" in query["sql"]:
+                cursor.execute(f"EXPLAIN {query['sql']}")
+                plans += [row[0] for row in cursor.fetchall()]
+    plan = "\n".join(plans)
+
+    for index in [
+        "policy_commitment_search",
+        "policy_commitment_title_search",
+        "policy_commitment_description_search",
+        "policy_commitment_title_trgm",
+        "policy_sourcequote_search",
+        "policy_article_search",
+        "policy_article_title_search",
+        "policy_article_summary_search",
+        "policy_article_title_trgm",
+        "policy_focusarea_search",
+        "policy_focusarea_name_search",
+        "policy_focusarea_description_search",
+        "policy_focusarea_name_trgm",
+        "policy_country_search",
+        "policy_country_name_trgm",
+    ]:
+        assert f"Bitmap Index Scan on {index}" in plan
+
+
+@postgresql_only
+def test_a_word_in_every_article_is_found_without_computing_their_vectors_again(client):
+    Article.objects.bulk_create(ArticleFactory.build_batch(1000, body="Energy and trade. " * 300))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE policy_article")
+    with CaptureQueriesContext(connection) as queries:
+        search(client, "energy")
+    [count] = [
+        query["sql"]
+        for query in queries
+        if query["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "policy_article"')
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {count}")
+        plan = [row[0] for row in cursor.fetchall()]
+
+    assert any("Bitmap Index Scan on policy_article_search" in line for line in plan)
+    assert [line for line in plan if "Filter:" in line and "to_tsvector" in line] == []
+
+
+# SQLite: the portable search
+
+
+@sqlite_only
+def test_a_term_inside_a_word_finds_it(client):
+    ArticleFactory(title="Government scholarships")
+
+    assert found(search(client, "ships")) == {"article": ["Government scholarships"]}
