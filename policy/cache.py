@@ -1,0 +1,342 @@
+"""The page cache: what anonymous visitors and API readers are sent, kept for every app server.
+
+Only what every anonymous reader of a URL gets alike is kept: a 200 to a GET that sets no
+cookie, holds no CSRF token and is not marked private. Signed-in users, staff previews, API
+tokens and the admin always get a page rendered for them.
+
+A kept answer is never served once it is out of date:
+- Every key holds the content generation, a token kept in the cache itself, so shared by all
+  app servers. Once a change to any record of the `policy` app is committed, the generation is
+  renewed, and every page is rendered anew.
+- Scheduled publication and expiry change what the public sees without a save, so an answer is
+  served only until the next `publish_at` or `unpublish_at` to come, asked of the database once
+  per generation. The time is `timezone.now()`, the clock `published()` reads.
+- When the cache fails, pages are served from the database, and it is tried again after a few
+  seconds, with one warning per outage. Edits made meanwhile could not renew the generation, so
+  it is renewed once the cache answers again.
+"""
+
+import hashlib
+import logging
+import math
+import secrets
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+from django.db.models import Min, Q
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import cc_delim_re, get_conditional_response
+from django.utils.http import parse_http_date_safe
+from redis.exceptions import RedisError
+from rest_framework.settings import api_settings
+
+from policy.api.errors import API_PATH_PREFIX
+from policy.models import PUBLISHABLE_MODELS
+
+logger = logging.getLogger(__name__)
+
+CACHE_ALIAS = "pages"
+GENERATION_KEY = "page:generation"
+RETRY_AFTER_ERROR = 5
+QUIET_AFTER_REDIS_ERROR = 60
+# The socket errors that django-redis does not wrap count as a failure of the cache too.
+CACHE_ERRORS = (RedisError, OSError)
+# What a kept answer may vary on: the key holds the Accept header and the language; the cookie
+# and the authorization only change the answer for signed-in users, whose requests pass by.
+KEYED_VARY_HEADERS = {"accept", "accept-language", "cookie", "authorization"}
+PRIVATE_DIRECTIVES = {"private", "no-cache", "no-store"}
+
+
+class PageStore:
+    """The generation and the kept answers, in the cache that every app server shares."""
+
+    def __init__(self):
+        self.retry_at = 0.0
+        # An error was seen and the generation was not renewed since.
+        self.failed = False
+
+    @property
+    def cache(self):
+        return caches[CACHE_ALIAS]
+
+    def generation(self):
+        """The current generation, or None while the cache fails."""
+        if self.failed:
+            return self.renew_generation()
+        return self._attempt(self.cache.get_or_set, GENERATION_KEY, new_generation, timeout=None)
+
+    def renew_generation(self):
+        """Start a new generation: no answer kept so far is served again."""
+        return self._attempt(self._renew_generation)
+
+    def get_many(self, keys):
+        return self._attempt(self.cache.get_many, keys) or {}
+
+    def set(self, key, value, *, timeout):
+        self._attempt(self.cache.set, key, value, timeout=timeout)
+
+    def _renew_generation(self):
+        generation = new_generation()
+        self.cache.set(GENERATION_KEY, generation, timeout=None)
+        if self.failed:
+            self.failed = False
+            logger.warning("The page cache answers again; its pages start anew.")
+        return generation
+
+    def _attempt(self, operation, *args, **kwargs):
+        if time.monotonic() < self.retry_at:
+            return None
+        try:
+            return operation(*args, **kwargs)
+        except CACHE_ERRORS as error:
+            self.retry_at = time.monotonic() + RETRY_AFTER_ERROR
+            if not self.failed:
+                self.failed = True
+                logger.warning(
+                    "The page cache fails (%s: %s); pages are served from the database, and "
+                    "the cache is tried again every %s seconds.",
+                    type(error).__name__,
+                    error,
+                    RETRY_AFTER_ERROR,
+                )
+            return None
+
+
+def new_generation():
+    # Random, so that a generation lost with the cache's memory can never come back.
+    return secrets.token_hex(8)
+
+
+pages = PageStore()
+
+
+class PageCacheMiddleware:
+    """Answers anonymous reads from the page cache, and keeps the answers that may be shared.
+
+    It comes after the authentication and locale middleware, which it needs, and before none
+    that changes the view's answer: the middleware above it still run on a cached answer, and
+    add their headers and cookies as for any other.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not settings.PAGE_CACHE_SECONDS or not is_anonymous_read(request):
+            return self.get_response(request)
+        generation = pages.generation()
+        if generation is None:
+            return self.get_response(request)
+        started = timezone.now()
+        now = started.timestamp()
+        key = page_key(request, generation)
+        schedule_key = f"page:next-change:{generation}"
+        found = pages.get_many([key, schedule_key])
+        kept = found.get(key)
+        if kept and now < kept["fresh_until"] and within_rate_limits(request):
+            return cached_response(request, kept)
+        response = self.get_response(request)
+        if is_shareable(request, response):
+            next_change = found.get(schedule_key)
+            if next_change is None or next_change <= now:
+                # After the start of the view: a change while it renders ends the answer at once.
+                next_change = next_scheduled_change(after=started)
+                pages.set(schedule_key, next_change, timeout=settings.PAGE_CACHE_SECONDS)
+            fresh_until = min(now + settings.PAGE_CACHE_SECONDS, next_change)
+            pages.set(key, kept_answer(response, fresh_until), timeout=math.ceil(fresh_until - now))
+        response["X-Cache"] = "miss"
+        return response
+
+
+def is_anonymous_read(request):
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.path.startswith(reverse("admin:index"))
+        # The API checks tokens in the view; a request that brings one is the view's to answer.
+        and "Authorization" not in request.headers
+        # A precondition on a read is the view's to judge, as a 412 in the API's format.
+        and "If-Match" not in request.headers
+        and "If-Unmodified-Since" not in request.headers
+        and not request.user.is_authenticated
+    )
+
+
+def page_key(request, generation):
+    """The key of the answer: the URL with host and query, the Accept header and the language."""
+    variant = "\n".join(
+        [
+            request.build_absolute_uri(),
+            request.headers.get("Accept", ""),
+            translation.get_language() or "",
+        ]
+    )
+    return f"page:{generation}:{hashlib.sha256(variant.encode()).hexdigest()}"
+
+
+def is_shareable(request, response):
+    """Whether the answer is the same for any anonymous reader of the URL, and may be kept."""
+    return (
+        request.method == "GET"
+        and response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not header_values(response, "Cache-Control") & PRIVATE_DIRECTIVES
+        and header_values(response, "Vary") <= KEYED_VARY_HEADERS
+        # The page holds a CSRF token, which is the visitor's own.
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not request.session.modified
+    )
+
+
+def header_values(response, header):
+    """The lower-case names in a comma-separated header, without their arguments."""
+    values = cc_delim_re.split(response.get(header, ""))
+    return {value.split("=", 1)[0].strip().lower() for value in values if value.strip()}
+
+
+def kept_answer(response, fresh_until):
+    return {
+        "status": response.status_code,
+        # The view's own headers only: the middleware above add theirs to every answer.
+        "headers": list(response.items()),
+        "content": response.content,
+        "view_flags": view_flags(response),
+        "fresh_until": fresh_until,
+    }
+
+
+def view_flags(response):
+    """What the view's decorators tell the middleware above about its answer.
+
+    django-csp's decorators change the Content-Security-Policy of one view (ReDoc's), and
+    Django's xframe_options_exempt lifts X-Frame-Options.
+    """
+    return {
+        name: value
+        for name, value in vars(response).items()
+        if name.startswith("_csp_") or name == "xframe_options_exempt"
+    }
+
+
+def cached_response(request, kept):
+    """The kept answer, or 304 Not Modified if the reader's copy is the same."""
+    response = HttpResponse(kept["content"], status=kept["status"])
+    for header, value in kept["headers"]:
+        response[header] = value
+    for name, value in kept["view_flags"].items():
+        setattr(response, name, value)
+    response = get_conditional_response(
+        request,
+        etag=response.get("ETag"),
+        last_modified=parse_http_date_safe(response.get("Last-Modified")),
+        response=response,
+    )
+    response["X-Cache"] = "hit"
+    return response
+
+
+def within_rate_limits(request):
+    """A cached API answer counts against the API's rate limits, as the view's own would.
+
+    Otherwise the limit would not hold for any URL read twice within the cache's time.
+    """
+    if not request.path.startswith(API_PATH_PREFIX):
+        return True
+    throttles = [throttle() for throttle in api_settings.DEFAULT_THROTTLE_CLASSES]
+    # Every throttle records the request, as in DRF's own check: none is skipped.
+    allowed = [throttle.allow_request(request, None) for throttle in throttles]
+    return all(allowed)
+
+
+def next_scheduled_change(*, after):
+    """The timestamp of the first publication or expiry after the moment, or infinity.
+
+    The times of unpublished records count too: at worst an answer is renewed for nothing.
+    """
+    moments = []
+    for model in PUBLISHABLE_MODELS:
+        moments += model.objects.aggregate(
+            publication=Min("publish_at", filter=Q(publish_at__gt=after)),
+            expiry=Min("unpublish_at", filter=Q(unpublish_at__gt=after)),
+        ).values()
+    return min((moment.timestamp() for moment in moments if moment), default=math.inf)
+
+
+class RepeatedRedisErrorFilter(logging.Filter):
+    """Logs the first of the errors that django-redis ignores in one line, then none for a while.
+
+    django-redis logs each failed call with its traceback: during an outage, several for every
+    API request (the throttles), which would bury every other record.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.quiet_until = 0.0
+
+    def filter(self, record):
+        now = time.monotonic()
+        if now < self.quiet_until:
+            return False
+        self.quiet_until = now + QUIET_AFTER_REDIS_ERROR
+        error = record.exc_info[1] if record.exc_info else None
+        # django-redis wraps the client's error in its ConnectionInterrupted.
+        error = getattr(error, "__cause__", None) or error
+        record.msg = (
+            "Redis fails (%s: %s); what uses the default cache goes on without it. Its errors "
+            "are not logged again for %s seconds."
+        )
+        record.args = (type(error).__name__, error, QUIET_AFTER_REDIS_ERROR)
+        record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_repeated_redis_errors():
+    logger_name = getattr(settings, "DJANGO_REDIS_LOGGER", "django_redis.cache")
+    logging.getLogger(logger_name).addFilter(RepeatedRedisErrorFilter())
+
+
+class GenerationRenewal:
+    """One renewal of the generation for all the changes committed together, however many.
+
+    Each change still waits for the commit on its own, so a change undone by the rollback of a
+    savepoint renews nothing, while the others of the transaction do.
+    """
+
+    def __init__(self):
+        self.done = False
+
+    def __call__(self):
+        if not self.done:
+            self.done = True
+            pages.renew_generation()
+
+
+def renew_generation_on_commit(sender, using, **kwargs):
+    """A page rendered before the change is committed, from the old rows, is never served."""
+    connection = transaction.get_connection(using)
+    renewal = getattr(connection, "page_generation_renewal", None)
+    if renewal is None or renewal.done:
+        renewal = connection.page_generation_renewal = GenerationRenewal()
+    transaction.on_commit(renewal, using=using)
+
+
+def renew_generation_on_relation_commit(sender, action, using, **kwargs):
+    if action.startswith("post_"):
+        renew_generation_on_commit(sender, using=using)
+
+
+def invalidate_on_changes_to(models):
+    """Renew the generation on every save, deletion and change of relations of the models.
+
+    Saves include the raw ones of a revert from history or a fixture; the import saves each
+    record too. The through models of the relations send the changes of many-to-many fields.
+    """
+    for model in models:
+        post_save.connect(renew_generation_on_commit, sender=model)
+        post_delete.connect(renew_generation_on_commit, sender=model)
+        m2m_changed.connect(renew_generation_on_relation_commit, sender=model)

@@ -1,0 +1,769 @@
+"""The page cache (policy/cache.py): what it keeps, for whom, and that no reader gets stale content.
+
+The suite runs with the page cache off (config/settings/test.py); here it is on. A test's
+transaction never commits, so the writes run under `django_capture_on_commit_callbacks`, which
+runs what waits for the commit, the renewal of the generation among it.
+
+The Redis tests talk to the real server: REDIS_URL_FOR_CACHE_TESTS names the database they empty
+(redis://127.0.0.1:6379/2 by default). Without Redis they fail.
+"""
+
+import datetime
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+import redis
+import tablib
+from django.conf import settings as django_settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import transaction
+from django.http import HttpResponse, StreamingHttpResponse
+from django.middleware.csrf import get_token
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from reversion.models import Version
+
+import policy.cache
+from policy.cache import PageCacheMiddleware, PageStore, RepeatedRedisErrorFilter
+from policy.models import Commitment, FocusArea, PublicationStatus
+from policy.resources import CommitmentResource
+from policy.services import save_record
+from tests.admin_forms import admin_url, change_form_data
+from tests.factories import ArticleFactory, CommitmentFactory, FocusAreaFactory
+
+pytestmark = pytest.mark.django_db
+
+REDIS_URL = os.environ.get("REDIS_URL_FOR_CACHE_TESTS", "redis://127.0.0.1:6379/2")
+# Nothing listens there.
+DEAD_REDIS_URL = "redis://127.0.0.1:6390/0"
+
+DRAFT, PUBLISHED = PublicationStatus.DRAFT, PublicationStatus.PUBLISHED
+
+
+@pytest.fixture(autouse=True)
+def page_cache(settings, monkeypatch):
+    """The page cache on, empty, and with no failure remembered from another test."""
+    settings.PAGE_CACHE_SECONDS = 300
+    monkeypatch.setattr(policy.cache, "pages", PageStore())
+    caches["pages"].clear()
+
+
+@pytest.fixture
+def visitor():
+    """An anonymous reader, apart from the `client` that staff fixtures sign in."""
+    return Client()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Runs a write as if committed: what waits for the commit runs at the end of the block."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def token_client(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def served_from(response):
+    return response.get("X-Cache")
+
+
+def commitment_page(record):
+    return reverse("policy:commitment_detail", args=[record.slug])
+
+
+def commitment_api(record):
+    return f"/api/v1/commitments/{record.slug}/"
+
+
+# What is kept
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/en/",
+        "/en/commitments/",
+        "/es/articles/",
+        "/en/focus-areas/",
+        "/en/countries/",
+        "/en/search/?q=port",
+        "/en/feeds/articles.rss",
+        "/sitemap.xml",
+        "/robots.txt",
+        "/api/v1/commitments/",
+        "/api/v1/docs/",
+    ],
+)
+def test_a_public_page_is_rendered_once_then_served_from_the_cache(
+    visitor, url, django_assert_num_queries
+):
+    CommitmentFactory(title="Port of Chancay")
+    first = visitor.get(url)
+
+    with django_assert_num_queries(0):
+        second = visitor.get(url)
+
+    assert first.status_code == second.status_code == 200
+    assert (served_from(first), served_from(second)) == ("miss", "hit")
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+
+
+def test_a_hit_keeps_the_views_headers_and_gets_those_of_the_middleware_again(visitor):
+    record = CommitmentFactory()
+    first = visitor.get(commitment_api(record))
+    second = visitor.get(commitment_api(record))
+
+    assert served_from(second) == "hit"
+    for header in ["ETag", "Last-Modified", "Cache-Control", "Vary", "Allow", "Content-Language"]:
+        assert second[header] == first[header]
+    assert second["X-Content-Type-Options"] == "nosniff"
+    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
+    assert second["X-Request-ID"] != first["X-Request-ID"]
+
+
+def test_a_page_with_its_own_security_policy_keeps_it_when_served_from_the_cache(visitor):
+    first = visitor.get("/api/v1/redoc/")
+    second = visitor.get("/api/v1/redoc/")
+
+    assert served_from(second) == "hit"
+    assert "'unsafe-inline'" in first["Content-Security-Policy"]
+    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"path": "/en/commitments/"}, {"path": "/es/commitments/"}),
+        ({"path": "/en/search/?q=port"}, {"path": "/en/search/?q=rail"}),
+        ({"path": "/api/v1/commitments/"}, {"path": "/api/v1/commitments/?page_size=5"}),
+        (
+            {"path": "/api/v1/commitments/", "HTTP_ACCEPT": "application/json"},
+            {"path": "/api/v1/commitments/", "HTTP_ACCEPT": "text/html"},
+        ),
+        (
+            {"path": "/api/v1/commitments/", "HTTP_ACCEPT_LANGUAGE": "en"},
+            {"path": "/api/v1/commitments/", "HTTP_ACCEPT_LANGUAGE": "es"},
+        ),
+        (
+            {"path": "/api/v1/commitments/", "HTTP_HOST": "localhost"},
+            {"path": "/api/v1/commitments/", "HTTP_HOST": "127.0.0.1"},
+        ),
+    ],
+    ids=["language-prefix", "query", "api-query", "accept", "accept-language", "host"],
+)
+def test_each_language_query_format_and_host_has_its_own_answer(visitor, first, second):
+    CommitmentFactory()
+    assert served_from(visitor.get(**first)) == "miss"
+    assert served_from(visitor.get(**first)) == "hit"
+
+    assert served_from(visitor.get(**second)) == "miss"
+
+
+def test_json_and_csv_of_one_record_are_kept_apart(visitor):
+    record = CommitmentFactory(title="Scholarships")
+    visitor.get(commitment_api(record))
+
+    csv = visitor.get(commitment_api(record), headers={"Accept": "text/csv"})
+    csv_again = visitor.get(commitment_api(record), headers={"Accept": "text/csv"})
+    json_again = visitor.get(commitment_api(record))
+
+    assert (served_from(csv), served_from(csv_again), served_from(json_again)) == (
+        "miss",
+        "hit",
+        "hit",
+    )
+    assert csv_again["Content-Type"].startswith("text/csv")
+    assert csv_again.content.decode().startswith("title,slug,")
+    assert json_again.json()["title"] == "Scholarships"
+
+
+def test_absolute_links_are_those_of_the_host_asked(visitor):
+    record = CommitmentFactory()
+    visitor.get("/api/v1/commitments/", HTTP_HOST="localhost")
+
+    response = visitor.get("/api/v1/commitments/", HTTP_HOST="127.0.0.1")
+
+    assert response.json()["results"][0]["url"] == f"http://127.0.0.1{commitment_api(record)}"
+
+
+def test_a_streamed_csv_export_is_never_kept(visitor):
+    CommitmentFactory()
+    first = visitor.get("/api/v1/commitments/", {"format": "csv"})
+    second = visitor.get("/api/v1/commitments/", {"format": "csv"})
+
+    assert first.streaming and second.streaming
+    assert served_from(second) == "miss"
+
+
+def test_a_hit_answers_304_to_a_reader_whose_copy_is_current(visitor):
+    record = CommitmentFactory()
+    first = visitor.get(commitment_api(record))
+
+    by_tag = visitor.get(commitment_api(record), headers={"If-None-Match": first["ETag"]})
+    by_date = visitor.get(
+        commitment_api(record), headers={"If-Modified-Since": first["Last-Modified"]}
+    )
+    other_tag = visitor.get(commitment_api(record), headers={"If-None-Match": 'W/"other"'})
+
+    assert (by_tag.status_code, served_from(by_tag)) == (304, "hit")
+    assert by_tag["ETag"] == first["ETag"]
+    assert not by_tag.content
+    assert (by_date.status_code, served_from(by_date)) == (304, "hit")
+    assert (other_tag.status_code, served_from(other_tag)) == (200, "hit")
+    assert other_tag.content == first.content
+
+
+def test_a_head_request_is_answered_from_the_cache(visitor):
+    visitor.get("/en/commitments/")
+
+    response = visitor.head("/en/commitments/")
+
+    assert (response.status_code, served_from(response)) == (200, "hit")
+
+
+def test_cached_api_answers_count_against_the_rate_limit(visitor, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "2/minute", "user": "2/minute"},
+    }
+    first = visitor.get("/api/v1/countries/")
+    second = visitor.get("/api/v1/countries/")
+    third = visitor.get("/api/v1/countries/")
+
+    assert [served_from(first), served_from(second)] == ["miss", "hit"]
+    assert third.status_code == 429
+    assert third["Content-Type"] == "application/problem+json"
+
+
+def test_no_page_is_kept_when_the_cache_time_is_zero(visitor, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    visitor.get("/en/commitments/")
+
+    response = visitor.get("/en/commitments/")
+
+    assert response.status_code == 200
+    assert "X-Cache" not in response
+
+
+# What is never kept, nor served from the cache
+
+
+def test_signed_in_staff_get_their_own_pages_and_never_leave_one_behind(visitor, publisher_client):
+    CommitmentFactory(title="Public pledge")
+    CommitmentFactory(title="Draft pledge", publication_status=DRAFT)
+    url = reverse("policy:commitment_list")
+    publisher_client.post(reverse("policy:preview"), {"preview": "on", "next": url})
+
+    staff_before = publisher_client.get(url)
+    public = visitor.get(url)
+    staff_after = publisher_client.get(url)
+
+    assert "X-Cache" not in staff_before and "X-Cache" not in staff_after
+    assert "Draft pledge" in staff_after.content.decode()
+    assert served_from(public) == "miss"
+    assert "Draft pledge" not in public.content.decode()
+    assert "Public pledge" in public.content.decode()
+
+
+def test_api_token_requests_pass_the_cache_by(visitor, publisher):
+    CommitmentFactory(title="Draft pledge", publication_status=DRAFT)
+    url = "/api/v1/commitments/?include_unpublished=true"
+    anonymous = visitor.get(url)
+    assert served_from(visitor.get(url)) == "hit"
+
+    with_token = token_client(publisher).get(url)
+
+    assert "X-Cache" not in with_token
+    assert [each["title"] for each in with_token.json()["results"]] == ["Draft pledge"]
+    assert anonymous.json()["results"] == []
+
+
+def test_the_admin_is_never_cached(visitor):
+    visitor.get(reverse("admin:login"))
+
+    response = visitor.get(reverse("admin:login"))
+
+    assert response.status_code == 200
+    assert "X-Cache" not in response
+
+
+def _with_cookie(request):
+    response = HttpResponse("page")
+    response.set_cookie("seen", "yes")
+    return response
+
+
+def _marked(**directives):
+    def view(request):
+        response = HttpResponse("page")
+        patch_cache_control(response, **directives)
+        return response
+
+    return view
+
+
+def _with_csrf_token(request):
+    return HttpResponse(f"<input value='{get_token(request)}'>")
+
+
+def _writing_the_session(request):
+    request.session["visited"] = True
+    return HttpResponse("page")
+
+
+def _varying_on_an_unkeyed_header(request):
+    response = HttpResponse("page")
+    patch_vary_headers(response, ["User-Agent"])
+    return response
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        _with_cookie,
+        _marked(private=True),
+        _marked(no_store=True),
+        _marked(no_cache=True),
+        _with_csrf_token,
+        _writing_the_session,
+        _varying_on_an_unkeyed_header,
+        lambda request: StreamingHttpResponse(iter([b"page"])),
+        lambda request: HttpResponse("gone", status=404),
+        lambda request: HttpResponse(status=302, headers={"Location": "/en/"}),
+    ],
+    ids=[
+        "set-cookie",
+        "private",
+        "no-store",
+        "no-cache",
+        "csrf-token",
+        "session-write",
+        "vary-user-agent",
+        "streaming",
+        "404",
+        "302",
+    ],
+)
+def test_an_answer_that_is_not_the_same_for_every_reader_is_never_kept(view):
+    calls = []
+
+    def count_and_answer(request):
+        calls.append(request)
+        return view(request)
+
+    middleware = PageCacheMiddleware(count_and_answer)
+    middleware(anonymous_request())
+    second = middleware(anonymous_request())
+
+    assert len(calls) == 2
+    assert served_from(second) == "miss"
+
+
+def test_a_plain_answer_to_the_same_request_is_kept():
+    """The control for the test above: the same requests, and an answer that may be kept."""
+    calls = []
+
+    def count_and_answer(request):
+        calls.append(request)
+        return HttpResponse("page")
+
+    middleware = PageCacheMiddleware(count_and_answer)
+    middleware(anonymous_request())
+    second = middleware(anonymous_request())
+
+    assert len(calls) == 1
+    assert (served_from(second), second.content) == ("hit", b"page")
+
+
+def anonymous_request(path="/en/page/"):
+    """A request as it reaches the page cache: past the session and authentication middleware."""
+    request = RequestFactory().get(path)
+    request.user = AnonymousUser()
+    request.session = SessionStore()
+    return request
+
+
+# Invalidation: every change is seen by the next reader
+
+
+def test_an_admin_edit_is_seen_at_once(visitor, publisher_client, committed):
+    record = CommitmentFactory(title="Before")
+    assert "Before" in visitor.get(commitment_page(record)).content.decode()
+    url = admin_url(Commitment, "change", record.pk)
+
+    with committed():
+        response = publisher_client.post(
+            url, change_form_data(publisher_client.get(url), title="After")
+        )
+
+    assert response.status_code == 302
+    page = visitor.get(commitment_page(record))
+    assert served_from(page) == "miss"
+    assert "After" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("action", "before", "listed_after"),
+    [("publish", DRAFT, True), ("unpublish", PUBLISHED, False), ("archive", PUBLISHED, False)],
+)
+def test_publishing_unpublishing_and_archiving_in_the_admin_are_seen_at_once(
+    visitor, publisher_client, committed, action, before, listed_after
+):
+    record = FocusAreaFactory(name="Green transition", publication_status=before)
+    url = reverse("policy:focusarea_list")
+    assert ("Green transition" in visitor.get(url).content.decode()) is (before == PUBLISHED)
+
+    with committed():
+        publisher_client.post(
+            admin_url(FocusArea, "changelist"), {"action": action, "_selected_action": [record.pk]}
+        )
+
+    page = visitor.get(url)
+    assert served_from(page) == "miss"
+    assert ("Green transition" in page.content.decode()) is listed_after
+
+
+def test_an_api_write_with_a_token_is_seen_at_once(visitor, publisher, committed):
+    record = CommitmentFactory(title="Before")
+    assert visitor.get(commitment_api(record)).json()["title"] == "Before"
+
+    with committed():
+        response = token_client(publisher).patch(
+            commitment_api(record), {"title": "After"}, format="json"
+        )
+
+    assert response.status_code == 200
+    assert visitor.get(commitment_api(record)).json()["title"] == "After"
+
+
+def test_an_api_deletion_is_seen_at_once(visitor, publisher, committed):
+    record = CommitmentFactory()
+    assert visitor.get(commitment_api(record)).status_code == 200
+
+    with committed():
+        response = token_client(publisher).delete(commitment_api(record))
+
+    assert response.status_code == 204
+    assert visitor.get(commitment_api(record)).status_code == 404
+    assert visitor.get("/api/v1/commitments/").json()["results"] == []
+
+
+def test_a_change_of_related_records_is_seen_at_once(visitor, committed):
+    area = FocusAreaFactory()
+    commitment = CommitmentFactory(title="Solar parks")
+    url = reverse("policy:focusarea_detail", args=[area.slug])
+    assert "Solar parks" not in visitor.get(url).content.decode()
+
+    with committed():
+        commitment.focus_areas.add(area)
+
+    assert "Solar parks" in visitor.get(url).content.decode()
+
+    with committed():
+        area.commitments.clear()
+
+    assert "Solar parks" not in visitor.get(url).content.decode()
+
+
+def test_a_revert_from_history_is_seen_at_once(visitor, publisher, committed):
+    record = CommitmentFactory(title="Before")
+    save_record(record=record, changes={"title": "Middle"}, user=publisher, via="test")
+    with committed():
+        save_record(record=record, changes={"title": "After"}, user=publisher, via="test")
+    assert "After" in visitor.get(commitment_page(record)).content.decode()
+
+    with committed():
+        Version.objects.get_for_object(record).last().revision.revert()
+
+    assert "Middle" in visitor.get(commitment_page(record)).content.decode()
+
+
+def test_an_import_is_seen_at_once(visitor, publisher, committed):
+    url = reverse("policy:commitment_list")
+    assert "Imported pledge" not in visitor.get(url).content.decode()
+    rows = tablib.Dataset(
+        ["imported-pledge", "Imported pledge", "training", "published"],
+        headers=["slug", "title", "kind", "publication_status"],
+    )
+
+    with committed():
+        result = CommitmentResource().import_data(rows, user=publisher)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert "Imported pledge" in visitor.get(url).content.decode()
+
+
+def test_loading_fixtures_is_seen_at_once(visitor, committed):
+    assert visitor.get("/api/v1/commitments/").json()["count"] == 0
+
+    with committed():
+        call_command("loaddata", "seed", verbosity=0)
+
+    assert visitor.get("/api/v1/commitments/").json()["count"] == Commitment.objects.count() > 0
+
+
+def test_the_generation_is_renewed_when_the_change_is_committed_not_before(
+    visitor, django_capture_on_commit_callbacks
+):
+    record = CommitmentFactory(title="Before")
+    visitor.get(commitment_page(record))
+
+    with django_capture_on_commit_callbacks() as waiting:
+        record.title = "After"
+        record.save()
+        # Other readers see the rows as they were until the commit: the kept page is still right.
+        assert served_from(visitor.get(commitment_page(record))) == "hit"
+
+    for renewal in waiting:
+        renewal()
+    page = visitor.get(commitment_page(record))
+    assert served_from(page) == "miss"
+    assert "After" in page.content.decode()
+
+
+def test_a_bulk_change_renews_the_generation_once_per_transaction(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    renewals = []
+    monkeypatch.setattr(policy.cache.pages, "renew_generation", lambda: renewals.append(1))
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        CommitmentFactory.create_batch(3)
+        Commitment.objects.all().delete()
+
+    assert renewals == [1]
+
+
+# Scheduled publication and expiry
+
+
+def at(moment, monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def test_a_scheduled_publication_is_seen_at_its_time_without_a_save(visitor, monkeypatch):
+    now = timezone.now()
+    ArticleFactory(title="Scheduled news", publish_at=now + datetime.timedelta(seconds=60))
+    url = reverse("policy:article_list")
+    at(now, monkeypatch)
+    assert "Scheduled news" not in visitor.get(url).content.decode()
+
+    at(now + datetime.timedelta(seconds=59), monkeypatch)
+    just_before = visitor.get(url)
+    at(now + datetime.timedelta(seconds=60), monkeypatch)
+    on_time = visitor.get(url)
+
+    assert served_from(just_before) == "hit"
+    assert "Scheduled news" not in just_before.content.decode()
+    assert served_from(on_time) == "miss"
+    assert "Scheduled news" in on_time.content.decode()
+
+
+def test_a_scheduled_expiry_is_seen_at_its_time_without_a_save(visitor, monkeypatch):
+    now = timezone.now()
+    record = CommitmentFactory(
+        title="Expiring pledge", unpublish_at=now + datetime.timedelta(seconds=90)
+    )
+    at(now, monkeypatch)
+    assert visitor.get(commitment_api(record)).status_code == 200
+
+    at(now + datetime.timedelta(seconds=89), monkeypatch)
+    assert served_from(visitor.get(commitment_api(record))) == "hit"
+    at(now + datetime.timedelta(seconds=90), monkeypatch)
+    assert visitor.get(commitment_api(record)).status_code == 404
+
+
+def test_after_one_scheduled_change_the_next_one_bounds_the_cache(visitor, monkeypatch):
+    now = timezone.now()
+    ArticleFactory(title="First news", publish_at=now + datetime.timedelta(seconds=60))
+    ArticleFactory(title="Second news", publish_at=now + datetime.timedelta(seconds=120))
+    FocusAreaFactory(publication_status=DRAFT, publish_at=now + datetime.timedelta(seconds=30))
+    url = reverse("policy:article_list")
+
+    def titles_at(seconds):
+        at(now + datetime.timedelta(seconds=seconds), monkeypatch)
+        page = visitor.get(url)
+        content = page.content.decode()
+        return served_from(page), [t for t in ["First news", "Second news"] if t in content]
+
+    assert titles_at(0) == ("miss", [])
+    # A draft's scheduled time ends the answer too: renewed for nothing, never stale.
+    assert titles_at(30) == ("miss", [])
+    assert titles_at(61) == ("miss", ["First news"])
+    assert titles_at(119) == ("hit", ["First news"])
+    assert titles_at(120) == ("miss", ["First news", "Second news"])
+    # Then nothing more is scheduled: the configured time alone bounds the answer.
+    assert titles_at(419) == ("hit", ["First news", "Second news"])
+    assert titles_at(420) == ("miss", ["First news", "Second news"])
+
+
+def test_without_scheduled_changes_an_answer_is_kept_for_the_configured_time(
+    visitor, monkeypatch, settings
+):
+    settings.PAGE_CACHE_SECONDS = 120
+    now = timezone.now()
+    url = reverse("policy:commitment_list")
+    at(now, monkeypatch)
+    visitor.get(url)
+
+    at(now + datetime.timedelta(seconds=119), monkeypatch)
+    assert served_from(visitor.get(url)) == "hit"
+    at(now + datetime.timedelta(seconds=120), monkeypatch)
+    assert served_from(visitor.get(url)) == "miss"
+
+
+# Redis: shared by every app server, and not needed to serve
+
+
+@pytest.fixture(scope="module")
+def settings_caches():
+    """CACHES as config.settings.base builds them for an app server with the given REDIS_URL."""
+
+    def build(redis_url):
+        environment = {**os.environ, "REDIS_URL": redis_url}
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import json; from config.settings import base; print(json.dumps(base.CACHES))",
+            ],
+            cwd=django_settings.BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(result.stdout)
+
+    return build
+
+
+@pytest.fixture
+def live_redis(settings, settings_caches):
+    """The settings' Redis caches, in an empty Redis database that is emptied again afterwards."""
+    server = redis.Redis.from_url(REDIS_URL)
+    server.flushdb()
+    caches_with_redis = settings_caches(REDIS_URL)
+    settings.CACHES = caches_with_redis
+    yield caches_with_redis
+    server.flushdb()
+
+
+@pytest.fixture
+def dead_redis(settings_caches):
+    return settings_caches(DEAD_REDIS_URL)
+
+
+def serving_with(cache):
+    """Serve the next requests as an app server whose page cache client is `cache`."""
+    caches["pages"] = cache
+
+
+def test_the_settings_use_django_redis_for_every_cache_when_redis_is_set(live_redis):
+    assert {alias: config["BACKEND"] for alias, config in live_redis.items()} == {
+        "default": "django_redis.cache.RedisCache",
+        "pages": "django_redis.cache.RedisCache",
+    }
+    assert {config["LOCATION"] for config in live_redis.values()} == {REDIS_URL}
+
+
+def test_two_app_servers_share_the_kept_pages_and_the_generation_through_redis(
+    live_redis, visitor, publisher, committed
+):
+    record = CommitmentFactory(title="Before")
+    first_server, second_server = (caches.create_connection("pages") for _ in range(2))
+    assert first_server is not second_server
+
+    serving_with(first_server)
+    warmed = visitor.get(commitment_page(record))
+    serving_with(second_server)
+    shared = visitor.get(commitment_page(record))
+    serving_with(first_server)
+    with committed():
+        token_client(publisher).patch(commitment_api(record), {"title": "After"}, format="json")
+    serving_with(second_server)
+    after_the_edit = visitor.get(commitment_page(record))
+
+    assert served_from(warmed) == "miss"
+    assert served_from(shared) == "hit"
+    assert "Before" in shared.content.decode()
+    assert served_from(after_the_edit) == "miss"
+    assert "After" in after_the_edit.content.decode()
+    assert redis.Redis.from_url(REDIS_URL).keys("*page:generation")
+
+
+@pytest.fixture
+def new_outage(monkeypatch):
+    """No Redis error logged lately, so the next one is."""
+    for each in logging.getLogger("django_redis.cache").filters:
+        if isinstance(each, RepeatedRedisErrorFilter):
+            monkeypatch.setattr(each, "quiet_until", 0.0)
+
+
+def test_with_redis_down_pages_come_from_the_database_and_the_outage_is_logged_once(
+    settings, dead_redis, new_outage, visitor, publisher, committed, caplog
+):
+    caplog.set_level(logging.WARNING)
+    settings.CACHES = dead_redis
+    record = CommitmentFactory(title="Before")
+
+    pages = [visitor.get(commitment_page(record)) for _ in range(3)]
+    api_reads = [visitor.get(commitment_api(record)) for _ in range(3)]
+    with committed():
+        edit = token_client(publisher).patch(
+            commitment_api(record), {"title": "After"}, format="json"
+        )
+    after_the_edit = visitor.get(commitment_page(record))
+
+    assert [each.status_code for each in [*pages, *api_reads]] == [200] * 6
+    assert all("X-Cache" not in each for each in [*pages, *api_reads, after_the_edit])
+    assert edit.status_code == 200
+    assert Commitment.objects.get(pk=record.pk).title == "After"
+    assert "After" in after_the_edit.content.decode()
+    page_cache_warning, throttle_error = [
+        each for each in caplog.records if each.name in ("policy.cache", "django_redis.cache")
+    ]
+    assert page_cache_warning.getMessage().startswith("The page cache fails (ConnectionError")
+    assert "served from the database" in page_cache_warning.getMessage()
+    assert throttle_error.getMessage().startswith("Redis fails (ConnectionError")
+    assert throttle_error.exc_info is None
+
+
+def test_an_edit_made_while_redis_was_down_is_seen_once_it_answers_again(
+    settings, live_redis, dead_redis, visitor, publisher, committed, monkeypatch, caplog
+):
+    caplog.set_level(logging.WARNING, logger="policy.cache")
+    monkeypatch.setattr(policy.cache, "RETRY_AFTER_ERROR", 0)
+    record = CommitmentFactory(title="Before")
+    visitor.get(commitment_page(record))
+    assert served_from(visitor.get(commitment_page(record))) == "hit"
+
+    settings.CACHES = dead_redis
+    during = visitor.get(commitment_page(record))
+    with committed():
+        token_client(publisher).patch(commitment_api(record), {"title": "After"}, format="json")
+    settings.CACHES = live_redis
+    back = visitor.get(commitment_page(record))
+
+    assert "X-Cache" not in during
+    assert served_from(back) == "miss"
+    assert "After" in back.content.decode()
+    failure, recovery = [
+        each.getMessage() for each in caplog.records if each.name == "policy.cache"
+    ]
+    assert failure.startswith("The page cache fails (ConnectionError")
+    assert recovery == "The page cache answers again; its pages start anew."
