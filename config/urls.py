@@ -1,11 +1,19 @@
+import re
+
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.views.static import serve
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from policy.sitemaps import SITEMAPS
 
@@ -13,8 +21,20 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The OpenAPI schema (YAML, or JSON with ?format=json) and its two readers.
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Swagger UI's start-up script is served from its own URL, not inline, as the policy requires.
+    path(
+        "api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"
+    ),
+    # ReDoc writes its styles into <style> elements as it runs, and fails without them; its search
+    # runs in a worker made from a blob: URL. The page shows only our own schema, so the policy
+    # allows both on it alone.
+    path(
+        "api/v1/redoc/",
+        csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})(
+            SpectacularRedocView.as_view(url_name="api-schema")
+        ),
+        name="api-redoc",
+    ),
     path("api/v1/", include("policy.api.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path(
@@ -29,6 +49,16 @@ urlpatterns += i18n_patterns(path("", include("policy.urls")))
 
 # Unknown URLs under /api/ answer as problem details, like every other API error.
 handler404 = "policy.api.errors.page_not_found"
+# Server errors too, with the request ID that finds the traceback in the logs.
+handler500 = "policy.api.errors.server_error"
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads on the local file system are served by Django in development and by `make serve` on
+# one machine (SERVE_MEDIA); a deployment serves them from object storage or its proxy.
+if settings.DEBUG or settings.SERVE_MEDIA:
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]

@@ -1,5 +1,10 @@
 """Request guards that hold for the whole site."""
 
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from csp.middleware import CSPMiddleware
+from django.core.files.storage import storages
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
@@ -30,3 +35,26 @@ class RejectNullCharactersMiddleware:
                 content_type=ProblemJSONRenderer.media_type,
             )
         return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's Content-Security-Policy, with images allowed from where media is served.
+
+    Object storage serves media from its own domain, which only the storage backend knows:
+    django-storages builds the URL from the bucket, the endpoint, the region or a custom domain.
+    """
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if origin := media_origin(storages["default"]):
+            update = parts.update or {}
+            parts.update = {**update, "img-src": [*update.get("img-src", []), origin]}
+        return parts
+
+
+# Once per storage: django-storages takes a fifth of a millisecond to build an S3 URL.
+@lru_cache(maxsize=1)
+def media_origin(storage):
+    """The scheme and host `storage` serves files from, or None when this site serves them."""
+    url = urlsplit(storage.url("media"))
+    return f"{url.scheme}://{url.netloc}" if url.netloc else None

@@ -82,7 +82,6 @@ class TileMap:
     legend: tuple[LegendEntry, ...]
     # The text alternative: the tiles that carry information, in alphabetical order.
     listed: tuple[Tile, ...]
-    columns: int
 
 
 def positions(countries):
@@ -163,7 +162,6 @@ def count_map(countries):
         legend_title=_("Commitments concerning the country:"),
         legend=tuple(legend),
         listed=tuple(sorted(tiles, key=lambda tile: tile.country.name)),
-        columns=COLUMNS,
     )
 
 
@@ -213,5 +211,4 @@ def commitment_map(countries, commitment):
             LegendEntry(level=0, label=_("not named")),
         ),
         listed=listed,
-        columns=COLUMNS,
     )

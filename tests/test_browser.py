@@ -4,26 +4,19 @@ Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium fonts
 Playwright's own browser downloads are not used. Screenshots go to test-artifacts/screenshots/.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
-from django.core.management import call_command
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-# Playwright's sync API runs an asyncio event loop in the test thread for as long as the browser
-# lives, and Django refuses ORM calls from a thread with a running loop. The calls made here
-# (fixtures, flushes, the tests after these) are plain synchronous ones, so the guard is lifted.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tests.browser import DESKTOP
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = settings.BASE_DIR / "test-artifacts" / "screenshots"
-PHONE, DESKTOP, NARROWEST = 360, 1280, 320
+PHONE, NARROWEST = 360, 320
 
 # WCAG 2.0 and 2.1, levels A and AA, and axe's best practices.
 AXE_OPTIONS = {
@@ -53,39 +46,6 @@ PAGE_TYPES = {
     "search-empty": "search/",
     "not-found": "no-such-page/",
 }
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"The browser tests need Chromium at {CHROMIUM}. Install it with "
-            "`apt-get install -y chromium fonts-noto-cjk` (as root), then run the tests again.",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def site(transactional_db, live_server):
-    """The live server's address, with the seed in its database."""
-    call_command("loaddata", "seed", verbosity=0)
-    return live_server.url
-
-
-@pytest.fixture
-def context(browser):
-    context = browser.new_context(viewport={"width": DESKTOP, "height": 900})
-    # Every page is local and small: a step that takes longer has failed.
-    context.set_default_timeout(5000)
-    yield context
-    context.close()
 
 
 @pytest.fixture
