@@ -10,7 +10,8 @@
 
 from http import HTTPStatus
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseServerError
+from django.template import loader
 from django.views import defaults
 from rest_framework import exceptions, renderers
 from rest_framework.settings import api_settings
@@ -88,5 +89,24 @@ def page_not_found(request, exception):
     return HttpResponse(
         ProblemJSONRenderer().render(body),
         status=404,
+        content_type=ProblemJSONRenderer.media_type,
+    )
+
+
+def server_error(request):
+    """handler500: problem details under /api/, the site's page everywhere else. Neither shows
+    the error; both give the request ID that finds its traceback in the logs."""
+    request_id = getattr(request, "id", None)
+    if not request.path.startswith(API_PATH_PREFIX):
+        # Rendered without the request, as Django's own handler does: the error may come from
+        # what the context processors need, the session or the database.
+        return HttpResponseServerError(
+            loader.render_to_string("500.html", {"request_id": request_id})
+        )
+    body = problem(status=500, detail=exceptions.APIException.default_detail, instance=request.path)
+    body["request_id"] = request_id
+    return HttpResponse(
+        ProblemJSONRenderer().render(body),
+        status=500,
         content_type=ProblemJSONRenderer.media_type,
     )
