@@ -6,7 +6,7 @@ TEST_SETTINGS := DJANGO_SETTINGS_MODULE=config.settings.test
 # The browser tests drive Debian's Chromium: Playwright cannot download its own browsers here.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install lint messages chromium
+.PHONY: run serve test install lint messages chromium
 
 ## make run: install, migrate, load the seed, make sure the editor account exists, serve on :8000
 run: install messages
@@ -14,6 +14,38 @@ run: install messages
 	$(MANAGE) load_seed
 	$(MANAGE) ensure_local_editor
 	$(MANAGE) runserver 127.0.0.1:8000
+
+## make serve: the production stack on :8000: gunicorn with WEB_CONCURRENCY workers, whitenoise,
+## PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set, SQLite and memory when not
+serve: export DJANGO_SETTINGS_MODULE = config.settings.production
+# Local defaults for what the environment does not set: the key that config/settings/local.py
+# generates, loopback hosts, the SQLite file of `make run`, plain HTTP, and uploads served by Django.
+serve: export SECRET_KEY ?= $(shell cat .local-secret-key 2>/dev/null)
+serve: export ALLOWED_HOSTS ?= 127.0.0.1,localhost
+serve: export DATABASE_URL ?= sqlite:///$(CURDIR)/db.sqlite3
+serve: export SECURE_SSL_REDIRECT ?= False
+serve: export SERVE_MEDIA ?= True
+serve: install messages .local-secret-key
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_seed
+	exec $(BIN)/gunicorn --config config/gunicorn.conf.py config.wsgi
+
+.local-secret-key: | install
+	DEBUG=True $(BIN)/python -c "import config.settings.local"
+
+.PHONY: backup restore
+
+## make backup: write every record, its history and every media file to
+## backups/puente-<UTC time>.tar.gz (it holds password hashes and API tokens: keep it safe)
+backup: install
+	$(MANAGE) backup
+
+## make restore FILE=backups/puente-….tar.gz: migrate an empty database, then load the backup
+restore: install
+	@test -n "$(FILE)" || { echo "Say which archive: make restore FILE=backups/…" >&2; exit 2; }
+	$(MANAGE) migrate --noinput
+	$(MANAGE) restore "$(FILE)"
 
 ## make test: lint, format check, Django checks, migrations check and the test suite
 test: chromium install lint messages

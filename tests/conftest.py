@@ -3,6 +3,11 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import call_command
 
+from tests.processes import manage, production_environment
+
+# Chromium for the browser tests: tests/browser.py.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
@@ -48,3 +53,16 @@ def editor_client(client, editor):
 def publisher_client(client, publisher):
     client.force_login(publisher)
     return client
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """STATIC_ROOT as a production release builds it with collectstatic, once per test run."""
+    static_root = tmp_path_factory.mktemp("staticfiles")
+    environment = production_environment(
+        STATIC_ROOT=str(static_root),
+        # collectstatic needs no database, but the production settings ask for one.
+        DATABASE_URL=f"sqlite:///{static_root.parent / 'unused.sqlite3'}",
+    )
+    manage("collectstatic", "--noinput", "--verbosity", "0", env=environment)
+    return static_root

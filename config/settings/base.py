@@ -1,9 +1,13 @@
 """Settings shared by every environment; each value can be overridden from the environment."""
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_HASHES
 from django.utils.translation import gettext_lazy
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -40,7 +44,18 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # Before everything: balancers call /healthz and /readyz by IP address over plain HTTP.
+    "policy.health.HealthCheckMiddleware",
+    # Next, so every later log record and response carries the request's ID.
+    "policy.observability.RequestIDMiddleware",
+    # The security headers come early, so that the answers of the middleware below carry them too.
     "django.middleware.security.SecurityMiddleware",
+    # The policy is built from CONTENT_SECURITY_POLICY below, plus the origin of uploaded media.
+    "policy.middleware.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Static files straight after the security headers, before sessions and the database.
+    # https://whitenoise.readthedocs.io/en/stable/django.html#enable-whitenoise
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "policy.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware, so its redirects carry the CORS headers too.
@@ -50,7 +65,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it needs the user and the language, and keeps the view's answer as the view gave it.
+    "policy.cache.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,7 +94,41 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Each worker keeps its connection for up to a minute, checked before a request reuses it. A new
+# connection per request cost up to half the throughput; psycopg's pool did no better for workers
+# that serve one request at a time (bench/results/connection-reuse.md).
+# https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# https://docs.djangoproject.com/en/5.2/topics/cache/
+# https://github.com/jazzband/django-redis#configure-as-cache-backend
+# Redis when REDIS_URL is set, shared by every app server; otherwise each process's own memory.
+# "pages" is the page cache (policy/cache.py), which notices Redis errors itself and serves from
+# the database meanwhile; the rest (API throttling) goes on without Redis, and logs its errors.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    _redis = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "puente",
+        # A Redis that does not answer must not hold a request up for long.
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    }
+    CACHES = {
+        "default": {**_redis, "OPTIONS": {**_redis["OPTIONS"], "IGNORE_EXCEPTIONS": True}},
+        "pages": {**_redis, "OPTIONS": {**_redis["OPTIONS"], "IGNORE_EXCEPTIONS": False}},
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
+    }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# How long an anonymous page or API read may be answered from the page cache; 0 turns it off.
+# Off by default without Redis: one process's memory would not hear of edits made through another.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -104,11 +154,97 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Django serves MEDIA_ROOT itself only on one machine (`make serve`); DEBUG does it in development.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#storages
+# Production replaces the static files storage with whitenoise's hashed, compressed one.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Media in S3-compatible object storage once a bucket is named; the keys come from boto3's usual
+# chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the machine's role).
+# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+if AWS_STORAGE_BUCKET_NAME := env("AWS_STORAGE_BUCKET_NAME", default=""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env("AWS_S3_REGION_NAME", default=None),
+            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", default=None),
+            # Media is public, and a signed URL would expire inside a cached page.
+            "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=False),
+            # A stored name never gets new content: uploads get generated names, and renditions
+            # are named after their original.
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+# Only developer tools fetch source maps; compressing them doubled the time of collectstatic.
+# https://whitenoise.readthedocs.io/en/stable/django.html#WHITENOISE_SKIP_COMPRESS_EXTENSIONS
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # Seed data and the source documents it was taken from.
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 LOGIN_URL = "admin:login"
+
+# Security headers on every response, in every environment; production.py adds the HTTPS ones.
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# No script reads either cookie: the admin, the browsable API and Swagger UI take the CSRF token
+# from the page, so HttpOnly costs nothing. Lax keeps both off cross-site subrequests and POSTs.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#csrf-cookie-httponly
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
+
+def csp_hash(inline_code):
+    """The CSP source that allows exactly this inline code, and nothing else."""
+    digest = base64.b64encode(hashlib.sha256(inline_code.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+# The style attributes that add-ons write, always the same: these exact values are allowed by their
+# hashes, and any other attribute is refused. The same goes for one event handler, below.
+# https://www.w3.org/TR/CSP3/#unsafe-hashes-usage
+ADD_ON_STYLE_ATTRIBUTES = [
+    # django-import-export's export page.
+    "padding: 0;",
+    "font-weight: bold;",
+    # django-reversion-compare's history hides the first version's "compare from" button.
+    "visibility:hidden",
+    # The browsable API's format menu, filters button, search box and ordering ticks.
+    "float: right; margin-right: 10px",
+    "width: 350px",
+    "float: right",
+]
+
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# Scripts and styles come only from our own files: no inline code but the attributes above, and
+# no CDN. A page that needs more relaxes the policy for itself alone, with django-csp's decorators
+# (ReDoc, in config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # The "Select all" toggle of django-import-export's export page.
+        "script-src-attr": [UNSAFE_HASHES, csp_hash("onSelectToggleChange(event)")],
+        "style-src-attr": [UNSAFE_HASHES, *map(csp_hash, ADD_ON_STYLE_ATTRIBUTES)],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
@@ -178,9 +314,31 @@ CORS_ALLOW_CREDENTIALS = False
 # Screen readers read the default "---------" out as dashes.
 FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("Any")
 
+# https://docs.djangoproject.com/en/5.2/topics/logging/#configuring-logging
+# LOG_FORMAT=json writes one JSON object per line for a log collector (production's default),
+# text is for reading by eye. Every record of a request carries its ID: policy/observability.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "policy.observability.RequestIDFilter"}},
+    "formatters": {
+        "json": {"()": "policy.observability.JsonFormatter"},
+        "text": {
+            "()": "logging.Formatter",
+            "fmt": "{asctime} {levelname} {name} {request_id} {message}",
+            "style": "{",
+            "defaults": {"request_id": "-"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": env("LOG_FORMAT", default="text"),
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Without Django's own handlers (console when DEBUG, mail_admins), whose copies of its
+    # records would bypass the format above; the records reach the root's handler.
+    "loggers": {"django": {"handlers": [], "level": "INFO"}},
 }
