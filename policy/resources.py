@@ -1,4 +1,10 @@
-"""Import and export of commitments and their figures as CSV, XLSX or JSON."""
+"""Import and export of commitments and their figures as CSV, XLSX or JSON.
+
+Text cells that a spreadsheet would run as formulas are escaped in every file, and unescaped on
+import (policy/spreadsheets.py); numbers are left alone. django-import-export's own
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is not used: it deletes a leading "=" and nothing else,
+and turns every cell, numbers too, into text.
+"""
 
 import datetime
 from decimal import Decimal, InvalidOperation
@@ -9,6 +15,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from policy.models import Actor, Commitment, Country, Event, FocusArea
+from policy.spreadsheets import escape_formula, unescape_formula
 from policy.workflow import WorkflowPermissionDenied, check_publication_change
 
 
@@ -80,6 +87,11 @@ class KeysWidget(widgets.ManyToManyWidget):
         return found
 
 
+def is_text_cell(field, value):
+    """Whether the cell holds text: the figures are exact decimal strings, yet numbers."""
+    return isinstance(value, str) and not isinstance(field.widget, widgets.NumberWidget)
+
+
 class CommitmentResource(resources.ModelResource):
     """One row per commitment, keyed by its slug, with related records by slug or ISO code.
 
@@ -131,6 +143,16 @@ class CommitmentResource(resources.ModelResource):
         use_transactions = True
         # Re-importing an export leaves its rows, their versions and their history alone.
         skip_unchanged = True
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        return escape_formula(value) if is_text_cell(field, value) else value
+
+    def before_import_row(self, row, **kwargs):
+        for field in self.get_import_fields():
+            value = row.get(field.column_name)
+            if is_text_cell(field, value):
+                row[field.column_name] = unescape_formula(value)
 
     def import_data(self, dataset, *, user, file_name=None, **kwargs):
         self.user = user

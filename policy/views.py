@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 
 from policy import charts, preview, search, tiles
@@ -20,7 +21,6 @@ from policy.models import (
     Project,
     Publishable,
     SourceQuote,
-    StatusUpdate,
 )
 
 HEADLINE_FIGURES = 6
@@ -175,13 +175,11 @@ class CommitmentDetailView(RecordDetailView):
                 self.prefetch_visible("part_of", Commitment, to_attr="visible_plan"),
                 self.prefetch_visible("components", Commitment, to_attr="visible_components"),
                 self.prefetch_visible("focus_areas", FocusArea, to_attr="visible_focus_areas"),
-                Prefetch(
-                    "status_updates",
-                    queryset=StatusUpdate.objects.prefetch_related(
-                        self.prefetch_visible(
-                            "source_article", Article, to_attr="visible_source_article"
-                        )
-                    ),
+                "status_updates",
+                # A lookup of its own, not one inside the updates' queryset: Django would fetch
+                # that one again, an article at a time.
+                self.prefetch_visible(
+                    "status_updates__source_article", Article, to_attr="visible_source_article"
                 ),
                 Prefetch(
                     "quotes",
@@ -198,18 +196,29 @@ class FocusAreaListView(PreviewMixin, ListView):
         return with_commitment_count(super().get_queryset(), self.visible(Commitment))
 
 
-class FocusAreaDetailView(RecordDetailView):
-    model = FocusArea
+class RecordCommitmentsView(PreviewMixin, SingleObjectMixin, ListView):
+    """A record's page, which lists its commitments twenty to a page, as the commitment list
+    does: a focus area or a country has a thousand of them.
+
+    `get_record_queryset` gives the record, `get_queryset` its commitments.
+    """
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object(queryset=self.get_record_queryset())
+        return super().get(request, *args, **kwargs)
+
+    def get_template_names(self):
+        return [f"policy/{self.object._meta.model_name}_detail.html"]
+
+
+class FocusAreaDetailView(RecordCommitmentsView):
+    def get_record_queryset(self):
+        return preview.openable(self.request, FocusArea).prefetch_related(
+            Prefetch("projects", queryset=Project.objects.select_related("country"))
+        )
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .prefetch_related(
-                self.prefetch_visible("commitments", Commitment, to_attr="visible_commitments"),
-                Prefetch("projects", queryset=Project.objects.select_related("country")),
-            )
-        )
+        return self.visible(Commitment).filter(focus_areas=self.object)
 
 
 class CountryListView(PreviewMixin, ListView):
@@ -223,11 +232,12 @@ class CountryListView(PreviewMixin, ListView):
         return super().get_context_data(country_tiles=tiles.count_map(self.object_list), **kwargs)
 
 
-class CountryDetailView(PreviewMixin, DetailView):
+class CountryDetailView(RecordCommitmentsView):
+    def get_record_queryset(self):
+        return Country.objects.all()
+
     def get_queryset(self):
-        return Country.objects.prefetch_related(
-            self.prefetch_visible("commitments", Commitment, to_attr="visible_commitments")
-        )
+        return self.visible(Commitment).filter(countries=self.object)
 
 
 class SearchView(PreviewMixin, TemplateView):

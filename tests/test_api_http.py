@@ -15,9 +15,11 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
+from rest_framework import renderers, serializers
 
 from policy.api.errors import field_errors
-from policy.api.export import CSVExportMixin
+from policy.api.export import CSVExportMixin, CSVRenderer
+from policy.api.renderers import JSONRenderer
 from policy.models import CommitmentKind, PublicationStatus
 
 from .factories import (
@@ -296,6 +298,69 @@ def test_the_public_site_sends_no_cors_headers(client, allowed_origin):
     assert not response.has_header("Access-Control-Allow-Origin")
 
 
+# JSON
+
+
+def drf_json(data, **renderer_context):
+    return renderers.JSONRenderer().render(data, renderer_context=renderer_context)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/commitments/",
+        "/api/v1/commitments/awkward/",
+        "/api/v1/articles/",
+        "/api/v1/focus-areas/",
+        "/api/v1/countries/",
+        "/api/v1/commitments/awkward/status-updates/",
+        "/api/v1/commitments/?status=promised",
+    ],
+)
+def test_the_json_is_byte_for_byte_what_drf_would_write(client, path):
+    # Text that JSON encoders write in different ways: non-ASCII, escapes, the line separators
+    # that DRF escapes for JavaScript; exact money, times, nulls.
+    commitment = full_commitment(
+        slug="awkward",
+        title='Línea de crédito 中拉 "66" \\ mil millones\u2028\u2029 \x01',
+        amount=Decimal("66000000000.01"),
+        currency="CNY",
+    )
+    commitment.focus_areas.update(description="Tab\there, emoji 🌎, “quotes”")
+
+    response = client.get(path)
+
+    assert response["Content-Type"] in ("application/json", "application/problem+json")
+    assert response.content == drf_json(response.data)
+
+
+def test_the_api_writes_its_json_with_the_orjson_renderer(client):
+    response = client.get("/api/v1/commitments/")
+
+    assert type(response.accepted_renderer) is JSONRenderer
+
+
+def test_json_escapes_the_line_separators_that_javascript_refuses_as_drf_does():
+    content = JSONRenderer().render({"title": "one\u2028two\u2029three"})
+
+    assert content == b'{"title":"one\\u2028two\\u2029three"}'
+
+
+def test_the_browsable_api_and_an_indent_asked_for_get_drfs_own_layout(client):
+    CommitmentFactory()
+
+    indented = client.get("/api/v1/commitments/", headers={"Accept": "application/json; indent=2"})
+
+    assert indented.content == drf_json(indented.data, indent=2)
+    assert indented.content.startswith(b'{\n  "count": 1')
+
+
+def test_what_orjson_refuses_is_written_by_drf():
+    data = {1: "a key that is not a string", "big": 2**70, "when": datetime.date(2025, 1, 31)}
+
+    assert JSONRenderer().render(data) == drf_json(data)
+
+
 # CSV export
 
 
@@ -380,6 +445,40 @@ def test_csv_is_the_whole_list_not_one_page(client):
     rows = csv_rows(client.get("/api/v1/commitments/", {"format": "csv", "page_size": 10}))
 
     assert len(rows) == 25
+
+
+def test_csv_escapes_text_that_a_spreadsheet_would_run_as_a_formula(client):
+    CommitmentFactory(
+        title='=HYPERLINK("https://attacker.example","Open")',
+        description="@SUM(A1:A9)",
+        target_value=Decimal("3500"),
+        target_unit="-2+3 scholarships",
+        slug="-leading-hyphen",
+    )
+
+    [row] = csv_rows(client.get("/api/v1/commitments/", {"format": "csv"}))
+
+    assert row["title"] == """'=HYPERLINK("https://attacker.example","Open")"""
+    assert row["description"] == "'@SUM(A1:A9)"
+    assert row["figures.target.unit"] == "'-2+3 scholarships"
+    assert row["slug"] == "'-leading-hyphen"
+    assert row["figures.target.value"] == "3500.00"
+
+
+def test_csv_leaves_numbers_alone_even_negative_ones():
+    class Change(serializers.Serializer):
+        label = serializers.CharField()
+        delta = serializers.IntegerField()
+        amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+    class View:
+        def get_serializer(self):
+            return Change()
+
+    rows = [{"label": "-5", "delta": -5, "amount": "-1.50"}]
+    lines = CSVRenderer().render(rows, renderer_context={"view": View()})
+
+    assert "".join(lines).splitlines() == ["label,delta,amount", "'-5,-5,-1.50"]
 
 
 def test_csv_with_an_invalid_filter_answers_problem_details(client):

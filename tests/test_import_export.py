@@ -14,6 +14,7 @@ from reversion.models import Version
 
 from policy.models import Commitment, PublicationStatus
 from policy.resources import CommitmentResource
+from policy.spreadsheets import escape_formula, unescape_formula
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +138,92 @@ class TestExport:
         )
         assert credit_line["amount"] == "66000000000.00"
         assert Decimal(credit_line["amount"]) == Decimal("66000000000")
+
+
+# Text a spreadsheet would run as formulas (OWASP: CSV injection), and how the export writes it.
+FORMULAS = {
+    "title": (
+        '=HYPERLINK("https://attacker.example","Open")',
+        """'=HYPERLINK("https://attacker.example","Open")""",
+    ),
+    "description": ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    "target_unit": ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+}
+
+
+def with_formulas():
+    """The credit line with text a spreadsheet would run in each text column."""
+    Commitment.objects.filter(slug=CREDIT_LINE).update(
+        target_value=Decimal("3"), **{field: text for field, (text, _) in FORMULAS.items()}
+    )
+
+
+def export_from_admin(client, file_format):
+    fields = CommitmentResource().get_export_order()
+    data = {"format": file_format, "resource": "0"}
+    data |= {f"commitmentresource_{field}": "on" for field in fields}
+    return client.post(admin_url("export"), data)
+
+
+class TestFormulaEscaping:
+    def test_the_admin_csv_export_escapes_text_that_a_spreadsheet_would_run(
+        self, seed, editor_client
+    ):
+        with_formulas()
+        response = export_from_admin(editor_client, "0")
+        rows = csv.DictReader(io.StringIO(response.content.decode()))
+        credit_line = next(row for row in rows if row["slug"] == CREDIT_LINE)
+        for field, (_, escaped) in FORMULAS.items():
+            assert credit_line[field] == escaped
+        assert credit_line["amount"] == "66000000000.00"
+
+    def test_the_admin_xlsx_export_writes_that_text_as_text_not_formulas(self, seed, editor_client):
+        with_formulas()
+        response = export_from_admin(editor_client, "1")
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        header, *rows = sheet.iter_rows()
+        columns = [cell.value for cell in header]
+        credit_line = next(row for row in rows if CREDIT_LINE in [cell.value for cell in row])
+        for field, (_, escaped) in FORMULAS.items():
+            cell = credit_line[columns.index(field)]
+            assert (cell.value, cell.data_type) == (escaped, "s")
+
+    @pytest.mark.parametrize(
+        ("text", "escaped"),
+        [
+            ("=1+2", "'=1+2"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@A1", "'@A1"),
+            ("\tA1", "'\tA1"),
+            ("\rA1", "'\rA1"),
+            ("'=1+2", "''=1+2"),
+            ("'a quote", "'a quote"),
+            ("1-2", "1-2"),
+            ("", ""),
+        ],
+    )
+    def test_escaping_is_undone_exactly_on_import(self, text, escaped):
+        assert escape_formula(text) == escaped
+        assert unescape_formula(escaped) == text
+
+    def test_numbers_are_left_alone_even_negative_ones(self):
+        resource = CommitmentResource()
+        commitment = Commitment(title="-5", amount=Decimal("-5.00"), currency="CNY")
+        assert resource.export_field(resource.fields["title"], commitment) == "'-5"
+        assert resource.export_field(resource.fields["amount"], commitment) == "-5.00"
+
+    @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+    def test_escaped_text_imports_back_as_it_was(self, seed, editor, file_format):
+        with_formulas()
+        before = snapshot()
+        exported = CommitmentResource().export(force_native_type=file_format == "xlsx")
+        if file_format == "xlsx":
+            exported = XLSX().create_dataset(XLSX().export_data(exported))
+        result = run_import(exported, user=editor)
+        assert not result.has_errors() and not result.has_validation_errors()
+        assert {row.import_type for row in result.rows} == {"skip"}
+        assert snapshot() == before
 
 
 class TestRoundTrip:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from policy.models import Article, PublicationStatus
+from policy.sitemaps import TranslatedSitemap
 from tests.factories import (
     ArticleFactory,
     CommitmentFactory,
@@ -106,17 +107,31 @@ def feed_items(response):
     ]
 
 
+def sitemap_pages(client):
+    """The pages of the sitemap's sections, in the order its index names them."""
+    index = parse_xml(client.get("/sitemap.xml"))
+    return [
+        client.get(entry.findtext(f"{SITEMAP}loc")) for entry in index.iter(f"{SITEMAP}sitemap")
+    ]
+
+
 def sitemap_urls(client):
-    root = parse_xml(client.get("/sitemap.xml"))
-    return {
-        url.findtext(f"{SITEMAP}loc"): {
-            "lastmod": url.findtext(f"{SITEMAP}lastmod"),
-            "alternates": {
-                link.get("hreflang"): link.get("href") for link in url.iter(f"{XHTML}link")
-            },
-        }
-        for url in root.iter(f"{SITEMAP}url")
-    }
+    urls = {}
+    for page in sitemap_pages(client):
+        for url in parse_xml(page).iter(f"{SITEMAP}url"):
+            location = url.findtext(f"{SITEMAP}loc")
+            assert location not in urls, f"{location} is listed twice"
+            urls[location] = {
+                "lastmod": url.findtext(f"{SITEMAP}lastmod"),
+                "alternates": {
+                    link.get("hreflang"): link.get("href") for link in url.iter(f"{XHTML}link")
+                },
+            }
+    return urls
+
+
+def sitemap_text(client):
+    return client.get("/sitemap.xml").text + "".join(page.text for page in sitemap_pages(client))
 
 
 def unseen_records_of_every_kind():
@@ -424,7 +439,7 @@ def test_sitemap_never_lists_a_draft_a_scheduled_or_an_expired_record(client):
     unseen_records_of_every_kind()
     ArticleFactory(slug="shown")
 
-    text = client.get("/sitemap.xml").text
+    text = sitemap_text(client)
 
     assert "/articles/shown/" in text
     assert "hidden-" not in text
@@ -433,7 +448,45 @@ def test_sitemap_never_lists_a_draft_a_scheduled_or_an_expired_record(client):
 def test_sitemap_ignores_the_preview_mode_of_staff(previewing_staff_client):
     unseen_records_of_every_kind()
 
-    assert "hidden-" not in previewing_staff_client.get("/sitemap.xml").text
+    assert "hidden-" not in sitemap_text(previewing_staff_client)
+
+
+def test_sitemap_is_an_index_of_sections_in_pages_of_at_most_the_limit(client, monkeypatch):
+    monkeypatch.setattr(TranslatedSitemap, "limit", 6)
+    ArticleFactory.create_batch(4)
+
+    index = parse_xml(client.get("/sitemap.xml"))
+    sections = [entry.findtext(f"{SITEMAP}loc") for entry in index.iter(f"{SITEMAP}sitemap")]
+    article_pages = [url for url in sections if "/sitemap-articles.xml" in url]
+    urls = [
+        url.findtext(f"{SITEMAP}loc")
+        for page in article_pages
+        for url in parse_xml(client.get(page)).iter(f"{SITEMAP}url")
+    ]
+
+    # Four articles in four languages: sixteen URLs, in pages of six.
+    assert article_pages == [
+        "http://testserver/sitemap-articles.xml",
+        "http://testserver/sitemap-articles.xml?p=2",
+        "http://testserver/sitemap-articles.xml?p=3",
+    ]
+    assert len(urls) == len(set(urls)) == 16
+    assert {url.split("/")[3] for url in urls} == set(LANGUAGE_PREFIXES)
+    assert "http://testserver/sitemap-pages.xml" in sections
+
+
+def test_sitemap_index_gives_each_section_its_latest_change(client):
+    older = ArticleFactory()
+    newer = ArticleFactory()
+    Article.objects.filter(pk=older.pk).update(updated_at=newer.updated_at - datetime.timedelta(1))
+
+    index = parse_xml(client.get("/sitemap.xml"))
+
+    lastmod = {
+        entry.findtext(f"{SITEMAP}loc"): entry.findtext(f"{SITEMAP}lastmod")
+        for entry in index.iter(f"{SITEMAP}sitemap")
+    }
+    assert lastmod["http://testserver/sitemap-articles.xml"] == newer.updated_at.isoformat()
 
 
 def test_robots_txt_allows_the_site_but_not_the_admin_or_preview_and_names_the_sitemap(client):

@@ -393,7 +393,11 @@ def test_public_pages_feeds_and_the_api_serve_the_dataset(client):
         focus_area.get_absolute_url(): focus_area.name,
         reverse("policy:search") + f"?q={name}": commitment.get_absolute_url(),
         reverse("policy:article_feed_rss"): "Synthetic: ",
-        reverse("sitemap"): commitment.slug,
+        reverse("sitemap"): reverse("sitemap-section", args=["commitments"]),
+        reverse("sitemap-section", args=["commitments"]): Commitment.objects.published()
+        .order_by("pk")
+        .first()
+        .slug,
         "/api/v1/commitments/?page_size=20": commitment.slug,
         f"/api/v1/commitments/{commitment.slug}/": commitment.title,
     }

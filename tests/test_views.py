@@ -378,6 +378,24 @@ def test_article_page_shows_byline_publisher_keywords_paragraphs_and_source(clie
     assert 'href="https://example.org/original"' in text
 
 
+@pytest.mark.parametrize("factory", [FocusAreaFactory, CountryFactory])
+def test_focus_area_and_country_pages_list_their_commitments_twenty_to_a_page(client, factory):
+    record = factory()
+    record.commitments.add(
+        *(CommitmentFactory(title=f"Pledge {number:02}") for number in range(1, 26))
+    )
+    url = record.get_absolute_url()
+
+    first, second = client.get(url), client.get(url, {"page": 2})
+
+    assert [str(c) for c in first.context["page_obj"]] == [f"Pledge {n:02}" for n in range(1, 21)]
+    assert [str(c) for c in second.context["page_obj"]] == [f"Pledge {n:02}" for n in range(21, 26)]
+    assert 'href="?page=2" rel="next"' in first.text
+    assert "Page 2 of 2" in second.text
+    assert record.name in second.text
+    assert client.get(url, {"page": 3}).status_code == 404
+
+
 def test_focus_area_page_shows_its_projects(client):
     focus_area = FocusAreaFactory()
     project = ProjectFactory(name="Chancay port", place="Chancay")

@@ -2,8 +2,10 @@
 
 One row per record, with the columns of the serializer: nested objects become dotted columns
 (`figures.amount.value`), lists are joined with "; ". A list streams its rows from the
-database in chunks, each with its own prefetch, so memory stays flat however long the list.
-Links in the rows keep ?format=csv, as DRF's links do for any format asked for.
+database in chunks, each with its own prefetch, so memory stays flat however long the list; one
+serializer shapes every row. Text cells that a spreadsheet would run as a formula are escaped
+(policy/spreadsheets.py). Links in the rows keep ?format=csv, as DRF's links do for any format
+asked for.
 """
 
 import csv
@@ -15,7 +17,10 @@ from rest_framework import renderers, serializers
 from rest_framework.settings import api_settings
 from rest_framework.utils import encoders
 
+from policy.spreadsheets import escape_formula
+
 LIST_SEPARATOR = "; "
+NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)
 
 
 class _Echo:
@@ -42,7 +47,8 @@ def _shown_serializer(field):
 
 
 def csv_columns(fields, prefix=()):
-    """The path of every column: one per scalar field, nested serializers flattened."""
+    """The path of every column, and the field it shows: one per scalar field, nested
+    serializers flattened."""
     for name, field in fields.items():
         if field.write_only:
             continue
@@ -50,7 +56,7 @@ def csv_columns(fields, prefix=()):
         if nested := _shown_serializer(field):
             yield from csv_columns(nested.fields, path)
         else:
-            yield path
+            yield path, field
 
 
 def _values(value, path):
@@ -78,11 +84,28 @@ def csv_cell(record, path):
     return LIST_SEPARATOR.join(_text(value) for value in _values(record, path))
 
 
-def _lines(records, paths):
+def _cells(record, columns):
+    for path, field in columns:
+        cell = csv_cell(record, path)
+        yield cell if isinstance(field, NUMBER_FIELDS) else escape_formula(cell)
+
+
+def _lines(records, columns):
     writer = csv.writer(_Echo())
-    yield writer.writerow(".".join(path) for path in paths)
+    yield writer.writerow(".".join(path) for path, _ in columns)
     for record in records:
-        yield writer.writerow(csv_cell(record, path) for path in paths)
+        yield writer.writerow(_cells(record, columns))
+
+
+def _serialized(records, serializer):
+    """Each record's representation, all by one serializer: building one costs a hundred times
+    more than using it."""
+    for record in records:
+        yield serializer.to_representation(record)
+        # Records prefetched into it refer back to it (quote.commitment), a cycle that only the
+        # garbage collector's rare full pass would free, with many chunks in memory meanwhile.
+        # Emptied, the record lets them all go at once.
+        vars(record).clear()
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -113,9 +136,8 @@ class CSVExportMixin:
         if not isinstance(renderer, CSVRenderer):
             return super().list(request, *args, **kwargs)
         queryset = self.filter_queryset(self.get_queryset())
-        records = (
-            self.get_serializer(record).data
-            for record in queryset.iterator(chunk_size=self.csv_chunk_size)
+        records = _serialized(
+            queryset.iterator(chunk_size=self.csv_chunk_size), self.get_serializer()
         )
         response = StreamingHttpResponse(
             renderer.render(records, renderer_context=self.get_renderer_context()),

@@ -8,10 +8,15 @@ ISO code, a keyword by its name) or as the object the read output shows; figures
 they are read, and `null` clears a target or an amount. Read-only fields are ignored on writes.
 """
 
+from functools import cached_property
+from urllib.parse import quote
+
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils.http import RFC3986_SUBDELIMS
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
+from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.settings import api_settings
 
 from policy import preview
@@ -40,14 +45,61 @@ from .permissions import sees_unpublished
 WORKFLOW_FIELDS = ["publication_status", "publish_at", "unpublish_at", "version"]
 
 
+class SlugURLs:
+    """The URLs of records that differ by their slug alone, built from the URL of one.
+
+    Reversing a URL costs more than all the other fields of a record together; a list reverses
+    one per request, and puts each record's slug in it as Django's reverse() would.
+    """
+
+    PLACEHOLDER = "slug"
+
+    def __init__(self, url_for_slug):
+        # The last occurrence: only the path's end and the query string come after the slug.
+        self.prefix, _, self.suffix = url_for_slug(self.PLACEHOLDER).rpartition(self.PLACEHOLDER)
+
+    def url(self, slug):
+        return f"{self.prefix}{quote(slug, safe=RFC3986_SUBDELIMS + '/~:@')}{self.suffix}"
+
+
+class RecordURLField(serializers.HyperlinkedIdentityField):
+    """The record's URL in the API, by its slug."""
+
+    def __init__(self, view_name, **kwargs):
+        super().__init__(view_name=view_name, lookup_field="slug", **kwargs)
+        self.slug_urls = {}
+
+    def get_url(self, obj, view_name, request, format):
+        if obj.pk is None:
+            return None
+        if (view_name, format) not in self.slug_urls:
+            self.slug_urls[view_name, format] = SlugURLs(
+                lambda slug: self.reverse(
+                    view_name, kwargs={self.lookup_url_kwarg: slug}, request=request, format=format
+                )
+            )
+        return self.slug_urls[view_name, format].url(obj.slug)
+
+
 class PublicPageField(serializers.ReadOnlyField):
     """The absolute URL of the record's page on the public site."""
 
     def __init__(self, **kwargs):
         super().__init__(source="get_absolute_url", **kwargs)
+        self.slug_urls = None
 
-    def to_representation(self, value):
-        return self.context["request"].build_absolute_uri(value)
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, record):
+        if self.slug_urls is None:
+            model = type(record)
+            self.slug_urls = SlugURLs(
+                lambda slug: self.context["request"].build_absolute_uri(
+                    model(slug=slug).get_absolute_url()
+                )
+            )
+        return self.slug_urls.url(record.slug)
 
 
 class PublishedSlugField(serializers.SlugRelatedField):
@@ -63,15 +115,49 @@ class PublishedSlugField(serializers.SlugRelatedField):
         return related if sees_unpublished(self.context["request"], type(related)) else None
 
 
+class PrefetchedManyRelatedField(serializers.ManyRelatedField):
+    """Related records read from the list that the view prefetched into `prefetched` (the
+    to_attr of its Prefetch), and written to the relation itself.
+
+    A relation prefetched without to_attr costs Django a queryset per record, then DRF a
+    manager per record; the list costs neither.
+    """
+
+    def __init__(self, *, prefetched, **kwargs):
+        self.prefetched = prefetched
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return getattr(instance, self.prefetched)
+
+
 class SummaryRelatedField(serializers.SlugRelatedField):
-    """A related record shown as its summary, and given by its slug or by that summary."""
+    """A related record shown as its summary, and given by its slug or by that summary.
+
+    With many=True, `prefetched` names the attribute that holds the records the view
+    prefetched (PrefetchedManyRelatedField).
+    """
 
     def __init__(self, *, summary, slug_field="slug", **kwargs):
         self.summary = summary
         super().__init__(slug_field=slug_field, **kwargs)
 
+    @classmethod
+    def many_init(cls, *args, prefetched=None, **kwargs):
+        if prefetched is None:
+            return super().many_init(*args, **kwargs)
+        list_kwargs = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
+        return PrefetchedManyRelatedField(
+            child_relation=cls(*args, **kwargs), prefetched=prefetched, **list_kwargs
+        )
+
+    @cached_property
+    def summary_serializer(self):
+        # One for all the records the field shows: building a serializer costs more than using it.
+        return self.summary(context=self.context)
+
     def to_representation(self, value):
-        return self.summary(value, context=self.context).data
+        return self.summary_serializer.to_representation(value)
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -94,9 +180,14 @@ class SummaryRelatedFieldSchema(OpenApiSerializerFieldExtension):
 
 
 def commitment_slugs(*, help_text):
-    """The slugs of related commitments; the view prefetches only those the request may see."""
+    """The slugs of related commitments, read from the list of those the request may see that
+    the view prefetches."""
     return serializers.SlugRelatedField(
-        slug_field="slug", many=True, read_only=True, help_text=help_text
+        source="visible_commitments",
+        slug_field="slug",
+        many=True,
+        read_only=True,
+        help_text=help_text,
     )
 
 
@@ -184,9 +275,9 @@ def country_field(**kwargs):
 
 
 class ArticleSerializer(RecordSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:article-detail", lookup_field="slug")
+    url = RecordURLField("api:article-detail")
     html_url = PublicPageField()
-    authors = AuthorSerializer(source="authorships", many=True, read_only=True)
+    authors = AuthorSerializer(source="prefetched_authorships", many=True, read_only=True)
     publisher = SummaryRelatedField(
         summary=ActorSummarySerializer,
         queryset=Actor.objects.all(),
@@ -330,9 +421,7 @@ class StatusUpdateSerializer(RecordSerializer):
 
 
 class CommitmentSerializer(RecordSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:commitment-detail", lookup_field="slug"
-    )
+    url = RecordURLField("api:commitment-detail")
     html_url = PublicPageField()
     status = serializers.ChoiceField(
         source="current_status",
@@ -341,13 +430,19 @@ class CommitmentSerializer(RecordSerializer):
         help_text="The status of the latest update; add one at status-updates/.",
     )
     figures = FiguresSerializer(source="*", required=False)
+    # The related records are read from the lists that the viewset prefetches.
     parties = SummaryRelatedField(
-        summary=ActorSummarySerializer, many=True, queryset=Actor.objects.all(), required=False
+        summary=ActorSummarySerializer,
+        many=True,
+        prefetched="prefetched_parties",
+        queryset=Actor.objects.all(),
+        required=False,
     )
-    countries = country_field(many=True, required=False)
+    countries = country_field(many=True, prefetched="prefetched_countries", required=False)
     focus_areas = SummaryRelatedField(
         summary=FocusAreaSummarySerializer,
         many=True,
+        prefetched="visible_focus_areas",
         queryset=FocusArea.objects.all(),
         required=False,
     )
@@ -359,9 +454,12 @@ class CommitmentSerializer(RecordSerializer):
     )
     part_of = PublishedSlugField(queryset=Commitment.objects.all(), allow_null=True, required=False)
     quotes = SourceQuoteSerializer(
-        many=True, read_only=True, help_text="Add and delete them at quotes/."
+        source="visible_quotes",
+        many=True,
+        read_only=True,
+        help_text="Add and delete them at quotes/.",
     )
-    status_history = StatusUpdateSerializer(source="status_updates", many=True, read_only=True)
+    status_history = StatusUpdateSerializer(many=True, read_only=True)
 
     model_error_paths = {
         "target_value": ("figures", "target", "value"),
@@ -401,9 +499,7 @@ class CommitmentSerializer(RecordSerializer):
 
 
 class FocusAreaSerializer(RecordSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:focusarea-detail", lookup_field="slug"
-    )
+    url = RecordURLField("api:focusarea-detail")
     html_url = PublicPageField()
     commitments = commitment_slugs(help_text="Slugs of its published commitments.")
 
@@ -422,7 +518,7 @@ class FocusAreaSerializer(RecordSerializer):
 
 
 class CountrySerializer(RecordSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:country-detail", lookup_field="slug")
+    url = RecordURLField("api:country-detail")
     html_url = PublicPageField()
     commitments = commitment_slugs(help_text="Slugs of its published commitments.")
 
@@ -432,7 +528,7 @@ class CountrySerializer(RecordSerializer):
 
 
 class ActorSerializer(RecordSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:actor-detail", lookup_field="slug")
+    url = RecordURLField("api:actor-detail")
     country = country_field(allow_null=True, required=False)
 
     class Meta:
@@ -441,7 +537,7 @@ class ActorSerializer(RecordSerializer):
 
 
 class PersonSerializer(RecordSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:person-detail", lookup_field="slug")
+    url = RecordURLField("api:person-detail")
     country = country_field(allow_null=True, required=False)
 
     class Meta:
@@ -450,7 +546,7 @@ class PersonSerializer(RecordSerializer):
 
 
 class EventSerializer(RecordSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:event-detail", lookup_field="slug")
+    url = RecordURLField("api:event-detail")
     date_display = serializers.CharField(read_only=True)
     country = country_field(allow_null=True, required=False)
     participants = serializers.SlugRelatedField(
@@ -478,7 +574,7 @@ class EventSerializer(RecordSerializer):
 
 
 class ProjectSerializer(RecordSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:project-detail", lookup_field="slug")
+    url = RecordURLField("api:project-detail")
     country = country_field(allow_null=True, required=False)
     actors = serializers.SlugRelatedField(
         slug_field="slug", many=True, queryset=Actor.objects.all(), required=False
@@ -502,7 +598,7 @@ class ProjectSerializer(RecordSerializer):
 
 
 class KeywordSerializer(RecordSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:keyword-detail", lookup_field="slug")
+    url = RecordURLField("api:keyword-detail")
 
     class Meta:
         model = Keyword

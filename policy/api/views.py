@@ -79,8 +79,14 @@ class VisibleRecordsMixin:
             return model.objects.all()
         return model.objects.published()
 
-    def visible_commitments(self):
-        return Prefetch("commitments", queryset=self.visible(Commitment))
+    def visible_commitments(self, *, distinct=False):
+        """The commitments this request may see, into the list that `commitment_slugs` reads."""
+        commitments = self.visible(Commitment).only("slug")
+        return Prefetch(
+            "commitments",
+            queryset=commitments.distinct() if distinct else commitments,
+            to_attr="visible_commitments",
+        )
 
 
 DRAFTS_PARAMETER = OpenApiParameter(
@@ -176,10 +182,14 @@ class ArticleViewSet(RecordViewSet):
             self.visible(Article)
             .select_related("publisher")
             .prefetch_related(
-                Prefetch("authorships", queryset=Authorship.objects.select_related("person")),
+                Prefetch(
+                    "authorships",
+                    queryset=Authorship.objects.select_related("person"),
+                    to_attr="prefetched_authorships",
+                ),
                 "keywords",
                 # An article that quotes a commitment twice still lists it once.
-                Prefetch("commitments", queryset=self.visible(Commitment).distinct()),
+                self.visible_commitments(distinct=True),
             )
         )
 
@@ -197,19 +207,38 @@ class CommitmentViewSet(RecordViewSet):
     ordering_fields = ["title", "updated_at"]
 
     def get_queryset(self):
-        quotes = SourceQuote.objects.select_related("article")
+        # Each relation is prefetched into the list that its field reads, with the fields that
+        # its summary shows and no long texts.
+        quotes = SourceQuote.objects.select_related("article").only(
+            "commitment", "text", "order", "article__slug"
+        )
         if not sees_unpublished(self.request, Article):
             quotes = quotes.published()
         return (
             self.visible(Commitment)
             .select_related("announced_at", "part_of")
+            .defer(
+                "announced_at__description", "announced_at__source_quote", "part_of__description"
+            )
             .prefetch_related(
-                "parties",
-                "countries",
-                Prefetch("focus_areas", queryset=self.visible(FocusArea)),
-                Prefetch("quotes", queryset=quotes),
                 Prefetch(
-                    "status_updates", queryset=StatusUpdate.objects.select_related("source_article")
+                    "parties",
+                    queryset=Actor.objects.only("name", "slug"),
+                    to_attr="prefetched_parties",
+                ),
+                Prefetch("countries", to_attr="prefetched_countries"),
+                Prefetch(
+                    "focus_areas",
+                    queryset=self.visible(FocusArea).only("name", "slug"),
+                    to_attr="visible_focus_areas",
+                ),
+                Prefetch("quotes", queryset=quotes, to_attr="visible_quotes"),
+                Prefetch(
+                    "status_updates",
+                    queryset=StatusUpdate.objects.select_related("source_article").defer(
+                        "source_article__summary", "source_article__body"
+                    ),
+                    to_attr="status_history",
                 ),
             )
         )
