@@ -47,6 +47,15 @@ restore: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) restore "$(FILE)"
 
+.PHONY: bench
+
+## make bench: the production server and its baselines under wrk, on a fresh synthetic dataset;
+## results in bench/results/ (bench/README.md). Options in BENCH_ARGS, e.g.
+## BENCH_ARGS="--database postgres --small"; see .venv/bin/python -m bench.run --help
+bench: install messages
+	@command -v wrk >/dev/null || { echo "make bench needs wrk; install it with: apt-get install -y wrk" >&2; exit 1; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 ## make test: lint, format check, Django checks, migrations check and the test suite
 test: chromium install lint messages
 	$(TEST_SETTINGS) $(MANAGE) check

@@ -5,7 +5,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from django.views.static import serve
@@ -36,7 +36,19 @@ urlpatterns = [
         name="api-redoc",
     ),
     path("api/v1/", include("policy.api.urls")),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # An index of the sections, each in pages: policy/sitemaps.py.
+    path(
+        "sitemap.xml",
+        sitemaps_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
@@ -62,3 +74,7 @@ if settings.DEBUG or settings.SERVE_MEDIA:
             {"document_root": settings.MEDIA_ROOT},
         )
     ]
+
+# The benchmark's baselines inside the app (bench/views.py), only when a benchmark asks for them.
+if settings.BENCH_VIEWS:
+    urlpatterns += [path("bench/", include("bench.urls"))]

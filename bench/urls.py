@@ -1,0 +1,14 @@
+"""The benchmark's own views in the app, under /bench/, with BENCH_VIEWS=1 only (config/urls.py)."""
+
+from django.urls import path
+
+from bench import handwritten, views
+
+urlpatterns = [
+    path("trivial/", views.trivial, name="bench-trivial"),
+    path(
+        "handwritten/commitments/",
+        handwritten.commitment_list,
+        name="bench-handwritten-commitments",
+    ),
+]
