@@ -8,7 +8,7 @@ class PolicyConfig(AppConfig):
     verbose_name = _("China–Latin America policy tracker")
 
     def ready(self):
-        from policy import cache, signals  # noqa: F401
+        from policy import cache, security, signals  # noqa: F401
 
         cache.invalidate_on_changes_to(self.get_models(include_auto_created=True))
         cache.quiet_repeated_redis_errors()

@@ -10,13 +10,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models
+from django.db.models.fields.files import ImageFieldFile
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageCms, ImageOps
+from PIL import ExifTags, Image, ImageCms, ImageOps
 
 # JPEG, PNG and WebP cover photographs and graphics; anything else is refused by content.
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 ALLOWED_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+SUFFIX_BY_FORMAT = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+# How an original is encoded again without its metadata. A JPEG keeps its own quantization and
+# so loses next to nothing; a WebP does not record its quality, and 90 stays above renditions'.
+RESAVE_OPTIONS = {"JPEG": {"quality": "keep", "comment": b""}, "PNG": {}, "WEBP": {"quality": 90}}
 MAX_UPLOAD_BYTES = 10 * 2**20
 # 24 megapixels is a 6000 × 4000 photograph; decoding more would let one upload exhaust memory.
 MAX_PIXELS = 24_000_000
@@ -85,6 +90,32 @@ def image_upload_to(instance, filename):
     return f"images/{instance._meta.model_name}/{uuid.uuid4().hex}{suffix}"
 
 
+def without_metadata(file):
+    """The image encoded again with its pixels, colour profile and EXIF orientation alone.
+
+    The rest of what a camera or an editor wrote (place, time and device in EXIF or XMP,
+    comments, text chunks) stays behind, and so does anything hidden after the image data, such
+    as the HTML or script of a polyglot file. The name's suffix is the format's.
+    """
+    file.seek(0)
+    with Image.open(file) as image:
+        image_format = image.format
+        exif = Image.Exif()
+        orientation = image.getexif().get(ExifTags.Base.Orientation)
+        if orientation in range(2, 9):
+            # Kept rather than applied to the pixels: turning a JPEG would encode it anew.
+            exif[ExifTags.Base.Orientation] = orientation
+        buffer = io.BytesIO()
+        image.save(
+            buffer,
+            image_format,
+            exif=exif.tobytes() if exif else b"",
+            icc_profile=image.info.get("icc_profile"),
+            **RESAVE_OPTIONS[image_format],
+        )
+    return ContentFile(buffer.getvalue(), name=f"image{SUFFIX_BY_FORMAT[image_format]}")
+
+
 class ImageUploadField(forms.ImageField):
     """The form field for images, which says why a file is refused.
 
@@ -92,17 +123,31 @@ class ImageUploadField(forms.ImageField):
     one message, before the model's validator can say which it is; this one asks the validator.
     """
 
+    # The content decides, and names the stored file: the uploaded name is not checked.
+    default_validators = []
+
     def to_python(self, data):
         if data:
             validate_image_file(data)
         return super().to_python(data)
 
 
+class MetadataFreeImageFieldFile(ImageFieldFile):
+    def save(self, name, content, save=True):
+        """Store the image without its metadata, under a name with its format's suffix."""
+        content = without_metadata(content)
+        super().save(content.name, content, save)
+
+
 class ValidatedImageField(models.ImageField):
-    """An ImageField whose forms explain why an upload is refused."""
+    """An ImageField whose forms explain why an upload is refused, and which stores an upload
+    without its metadata: no camera, place or time of the photograph reaches the media storage."""
+
+    attr_class = MetadataFreeImageFieldFile
 
     def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": ImageUploadField, **kwargs})
+        # max_length is the stored name's, which is generated: the uploaded name may be longer.
+        return super().formfield(**{"form_class": ImageUploadField, **kwargs, "max_length": None})
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,9 @@ FROM_LINE = re.compile(
 )
 KEYWORD_LINE = re.compile(r"^Keywords?\s+(?P<keywords>.+)$")
 AUTHOR_SEPARATOR = re.compile(r"\s*(?:,|\band\b|&)\s*")
+# Far more than an article has: each name is looked up on its own, so a file of thousands of
+# them would keep an import busy for minutes.
+MAX_NAMES_PER_LINE = 100
 
 
 class ArticleFormatError(ValueError):
@@ -56,6 +59,13 @@ class ParsedArticle:
     paragraphs: tuple[str, ...]
     publisher: str
     keywords: tuple[str, ...]
+
+    def __post_init__(self):
+        # PostgreSQL stores no NUL in any text. decode() refuses a file holding one as binary;
+        # this refuses an article whose text came from elsewhere.
+        parts = [self.title, self.affiliation, self.publisher, *self.author_names]
+        if any("\x00" in part for part in [*parts, *self.paragraphs, *self.keywords]):
+            raise ArticleFormatError("the text holds a NUL character")
 
     @property
     def body(self):
@@ -77,6 +87,14 @@ def _parse_date_line(line, line_number):
             f"line {line_number}: expected the date, such as “November 05 , 2025”, found “{line}”"
         )
     return _date(match["year"], month, match["day"], line_number=line_number)
+
+
+def _check_name_count(names, kind, *, line_number):
+    if len(names) > MAX_NAMES_PER_LINE:
+        raise ArticleFormatError(
+            f"line {line_number}: {len(names)} {kind}, where an article has at most "
+            f"{MAX_NAMES_PER_LINE}"
+        )
 
 
 def decode(data):
@@ -120,6 +138,7 @@ def parse_article(text):
     author_names = tuple(
         name for name in AUTHOR_SEPARATOR.split(byline_match["names"]) if name.strip()
     )
+    _check_name_count(author_names, "authors", line_number=byline_number)
 
     keyword_number, keyword_line = lines[-1]
     keyword_match = KEYWORD_LINE.match(keyword_line)
@@ -131,6 +150,7 @@ def parse_article(text):
     keywords = tuple(
         keyword.strip() for keyword in keyword_match["keywords"].split(",") if keyword.strip()
     )
+    _check_name_count(keywords, "keywords", line_number=keyword_number)
 
     from_number, from_line = lines[-2]
     from_match = FROM_LINE.match(from_line)

@@ -1,5 +1,6 @@
 """Request guards that hold for the whole site."""
 
+import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -10,17 +11,23 @@ from django.utils.translation import gettext as _
 
 from policy.api.errors import API_PATH_PREFIX, ProblemJSONRenderer, problem
 
+# A NUL in JSON: the escape \u0000, unless an odd run of backslashes before it makes it the text
+# "\u0000", or the byte itself.
+JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00")
+
 
 class RejectNullCharactersMiddleware:
-    """A NUL byte in the path or the query answers 400: PostgreSQL cannot store or compare one,
-    so letting it reach a query would turn a typo or a probe into a server error."""
+    """A NUL byte in the path, the query or a JSON body answers 400: PostgreSQL cannot store or
+    compare one, so letting it reach a query would turn a typo or a probe into a server error."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.path or any(
-            "\x00" in key or "\x00" in value for key, value in request.GET.items()
+        if (
+            "\x00" in request.path
+            or any("\x00" in key or "\x00" in value for key, value in request.GET.items())
+            or (request.content_type == "application/json" and JSON_NUL.search(request.body))
         ):
             return self.bad_request(request)
         return self.get_response(request)

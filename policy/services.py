@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import reversion
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.text import slugify
 
@@ -34,6 +35,24 @@ def _slug_for(text, *, max_length):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _named_record(model, name, *, role, **defaults):
+    """The record with the slug of `name`, or else that name, or else a new one, validated.
+
+    Names that differ only in case or punctuation ("Example Wire", "example-wire") share a slug
+    and so name one record. A new record's problems are `role`'s: "keyword", "publisher".
+    """
+    slug = _slug_for(name, max_length=model._meta.get_field("slug").max_length)
+    record = model.objects.filter(slug=slug).first() or model.objects.filter(name=name).first()
+    if record is None:
+        record = model(name=name, slug=slug, **defaults)
+        try:
+            record.full_clean()
+        except ValidationError as error:
+            raise ValidationError({role: error.messages}) from None
+        record.save()
+    return record
+
+
 @transaction.atomic
 def import_article(
     *, parsed: ParsedArticle, language: str = ContentLanguage.ENGLISH
@@ -43,10 +62,7 @@ def import_article(
     A second import of the same headline updates the article in place and keeps its
     publication status, so re-running an import never duplicates or unpublishes anything.
     """
-    publisher, _ = Actor.objects.get_or_create(
-        name=parsed.publisher,
-        defaults={"slug": _slug_for(parsed.publisher, max_length=200), "kind": ActorKind.MEDIA},
-    )
+    publisher = _named_record(Actor, parsed.publisher, role="publisher", kind=ActorKind.MEDIA)
     slug = _slug_for(parsed.title, max_length=200)
     article = Article.objects.filter(slug=slug).first() or Article(slug=slug)
     created = article.pk is None
@@ -60,23 +76,17 @@ def import_article(
 
     authors = []
     for order, name in enumerate(parsed.author_names):
-        person, _ = Person.objects.get_or_create(
-            slug=_slug_for(name, max_length=200), defaults={"name": name}
+        person = _named_record(Person, name, role="author")
+        authorship = article.authorships.filter(person=person).first() or Authorship(
+            article=article, person=person
         )
-        Authorship.objects.update_or_create(
-            article=article,
-            person=person,
-            defaults={"affiliation": parsed.affiliation, "order": order},
-        )
+        authorship.affiliation, authorship.order = parsed.affiliation, order
+        authorship.full_clean()
+        authorship.save()
         authors.append(person)
     article.authorships.exclude(person__in=authors).delete()
 
-    article.keywords.set(
-        Keyword.objects.get_or_create(
-            name=name, defaults={"slug": _slug_for(name, max_length=100)}
-        )[0]
-        for name in parsed.keywords
-    )
+    article.keywords.set(_named_record(Keyword, name, role="keyword") for name in parsed.keywords)
     return article, created
 
 
@@ -103,7 +113,12 @@ def change_publication_status(*, records, transition: str, user, via: str) -> in
     are left as they are. Each change is recorded in the history with the user and `via`.
     """
     target, sources = TRANSITIONS[transition]
-    changed = [record for record in records if record.publication_status in sources]
+    changed = []
+    for record in records:
+        # Locked and read again: an edit saved since the record was loaded is kept, not undone.
+        record.refresh_from_db(from_queryset=type(record).objects.select_for_update())
+        if record.publication_status in sources:
+            changed.append(record)
     for record in changed:
         record.publication_status = target
         check_publication_change(user=user, instance=record)

@@ -9,27 +9,22 @@ SCALEOUT_PORTS two free ports (default: any two the system gives).
 """
 
 import contextlib
-import http.client
 import json
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 
 import environ
 import psycopg
 import pytest
 import redis
-from django.conf import settings
 from psycopg import sql
 
-from tests.processes import manage, production_environment
+from tests.processes import manage
+from tests.servers import API_DETAIL, PAGE, answer, gunicorn, load_paths, seeded_site
 
 pytestmark = pytest.mark.scaleout
 
@@ -37,14 +32,8 @@ DATABASE_URL = os.environ.get(
     "SCALEOUT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/puente_scaleout"
 )
 REDIS_URL = os.environ.get("SCALEOUT_REDIS_URL", "redis://127.0.0.1:6379/15")
-COMMITMENT = "credit-line-66-billion-yuan"
-PAGE = f"/en/commitments/{COMMITMENT}/"
-API_DETAIL = f"/api/v1/commitments/{COMMITMENT}/"
 LOAD_REQUESTS = 400
 LOAD_THREADS = 8
-STARTUP_SECONDS = 30
-GUNICORN_CONFIG = "config/gunicorn.conf.py"
-STATIC_REFERENCE = re.compile(rb'(?:src|href)="(/static/[^"]+)"')
 
 # A publisher with an API key; the shell prints the key.
 NEW_PUBLISHER = """
@@ -103,65 +92,14 @@ def free_ports():
 @pytest.fixture(scope="module")
 def site(database_url, redis_url, collected_static, tmp_path_factory):
     """The environment of both servers, with the seed loaded and a publisher's API token."""
-    environment = production_environment(
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        STATIC_ROOT=str(collected_static),
-        MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
-        # The load comes from one address, where the anonymous limit is for each client.
-        API_THROTTLE_ANON="10000/minute",
-        LOG_LEVEL="WARNING",
+    environment = seeded_site(
+        database_url,
+        redis_url,
+        static_root=collected_static,
+        media_root=tmp_path_factory.mktemp("media"),
     )
-    manage("migrate", "--noinput", env=environment)
-    manage("load_seed", env=environment)
     api_key = manage("shell", "--verbosity", "0", "-c", NEW_PUBLISHER, env=environment)
     return environment, api_key.strip()
-
-
-@dataclass
-class Server:
-    port: int
-    process: subprocess.Popen
-    log: Path
-
-    def fetch(self, path, *, method="GET", headers=None, body=None):
-        """Status, headers and body of one request on a connection of its own."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = dict(headers or {})
-        if body is not None:
-            body = json.dumps(body)
-            headers["Content-Type"] = "application/json"
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            connection.close()
-
-    def wait_until_ready(self):
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"Gunicorn exited:\n{self.output()}"
-            with contextlib.suppress(OSError):
-                if self.fetch("/readyz")[0] == 200:
-                    return
-            time.sleep(0.2)
-        pytest.fail(f"Gunicorn was not ready in {STARTUP_SECONDS} s:\n{self.output()}")
-
-    def output(self):
-        return f"--- port {self.port} ---\n{self.log.read_text()}"
-
-
-def start_server(port, environment, log):
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG, "config.wsgi"],
-            cwd=settings.BASE_DIR,
-            env={**environment, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    return Server(port, process, log)
 
 
 @pytest.fixture(scope="module")
@@ -169,29 +107,14 @@ def servers(site, tmp_path_factory):
     """Two Gunicorn servers, two workers each, stopped at the end whatever happens."""
     environment, _ = site
     logs = tmp_path_factory.mktemp("gunicorn")
-    started = []
-    try:
-        for port in free_ports():
-            started.append(start_server(port, environment, logs / f"{port}.log"))
+    with contextlib.ExitStack() as stack:
+        started = [
+            stack.enter_context(gunicorn(environment, logs / f"{port}.log", port=port, ready=False))
+            for port in free_ports()
+        ]
         for server in started:
             server.wait_until_ready()
         yield started
-    finally:
-        for server in started:
-            server.process.terminate()
-        for server in started:
-            try:
-                server.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait()
-
-
-def answer(server, path, **request):
-    """The body of a 200, or the test fails with the servers' logs."""
-    status, headers, body = server.fetch(path, **request)
-    assert status == 200, f"{request.get('method', 'GET')} {path}: {status}\n{server.output()}"
-    return headers, body
 
 
 def title_on_page(server):
@@ -229,33 +152,6 @@ def test_an_edit_through_one_server_is_seen_through_the_other_at_once(servers, s
     assert title_in_api(server_b) == new_title
     assert title_on_page(server_a) == new_title
     assert title_in_api(server_a) == new_title
-
-
-def load_paths(server):
-    """What visitors ask for: pages in several languages, API reads, and the static files."""
-    _, home = answer(server, "/en/")
-    static_files = sorted({path.decode() for path in STATIC_REFERENCE.findall(home)})
-    assert static_files
-    return [
-        "/en/",
-        "/es/",
-        "/zh-hans/",
-        "/en/commitments/",
-        "/pt-br/commitments/?status=kept",
-        PAGE,
-        "/en/articles/",
-        "/en/focus-areas/",
-        "/en/countries/",
-        "/en/search/?q=scholarships",
-        "/api/v1/commitments/",
-        "/api/v1/commitments/?country=BR",
-        API_DETAIL,
-        "/api/v1/articles/",
-        "/api/v1/focus-areas/",
-        "/api/v1/countries/",
-        "/sitemap.xml",
-        *static_files,
-    ]
 
 
 def test_a_load_spread_over_both_servers_ends_without_an_error(servers):

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,8 @@ THIRD_PARTY_APPS = [
     "reversion",
     "reversion_compare",
     "import_export",
+    # Pauses logins after repeated failures: the AXES_ settings below.
+    "axes",
 ]
 LOCAL_APPS = [
     "policy",
@@ -57,6 +60,8 @@ MIDDLEWARE = [
     # https://whitenoise.readthedocs.io/en/stable/django.html#enable-whitenoise
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "policy.middleware.RejectNullCharactersMiddleware",
+    # A view that cannot reach the database answers 503 rather than 500 (policy/availability.py).
+    "policy.availability.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware, so its redirects carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
@@ -65,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "policy.security.PermissionDeniedLogMiddleware",
+    # Turns a login that django-axes refused into its lockout page.
+    "axes.middleware.AxesMiddleware",
     # Last: it needs the user and the language, and keeps the view's answer as the view gave it.
     "policy.cache.PageCacheMiddleware",
 ]
@@ -100,6 +108,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL server that does not answer holds a request for this many seconds, not until the
+# worker is killed; the request is then answered 503 (policy/availability.py). DATABASE_URL may
+# set its own, as ?connect_timeout=2.
+# https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
+if DATABASES["default"].get("ENGINE") == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # https://docs.djangoproject.com/en/5.2/topics/cache/
@@ -137,6 +151,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+# After LOGIN_FAILURE_LIMIT failed logins, logins to that account from that address pause for
+# LOGIN_COOLOFF_MINUTES. Counted per username and address together: an attacker pauses their own
+# attempts, never the owner's from elsewhere. Wrong API tokens pause their address by the same
+# numbers (policy/api/authentication.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a pause are refused without being counted, so that it ends when it said.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "policy.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "policy.security.client_ip"
+# policy/security.py logs logins and failures; no table of every login, no start-up banner.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Hidden in the copy of the login form that a failed attempt keeps, as the password always is.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+# How many proxies in front of the app servers append the address they were reached from to
+# X-Forwarded-For: the client's address is that many entries from the end. 0 (no proxy) uses
+# the connection's address. Never more than there are: clients would choose their address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", "English"),
@@ -156,6 +197,9 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Django serves MEDIA_ROOT itself only on one machine (`make serve`); DEBUG does it in development.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
+# /bench/: the views that bench/run.py holds the app's own against (bench/README.md); never on
+# a real site.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#storages
 # Production replaces the static files storage with whitenoise's hashed, compressed one.
@@ -251,7 +295,7 @@ REST_FRAMEWORK = {
     # Tokens first: a request without credentials is then answered 401 with WWW-Authenticate.
     # The session serves the browsable API.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "policy.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Reads for anyone; writes with the admin's model permissions (policy/api/permissions.py).
@@ -259,7 +303,8 @@ REST_FRAMEWORK = {
         "policy.api.permissions.EditorialPermissions",
     ],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        # DRF's JSON, written faster by orjson (policy/api/renderers.py).
+        "policy.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": [
@@ -280,6 +325,9 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="120/minute"),
         "user": env("API_THROTTLE_USER", default="600/minute"),
     },
+    # Anonymous clients are counted by the address the proxies saw, as in policy/security.py;
+    # unset, DRF would count them by an X-Forwarded-For that each client writes itself.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # https://drf-spectacular.readthedocs.io/en/latest/customization.html
     "DEFAULT_SCHEMA_CLASS": "policy.api.schema.AutoSchema",
 }
@@ -340,5 +388,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # Without Django's own handlers (console when DEBUG, mail_admins), whose copies of its
     # records would bypass the format above; the records reach the root's handler.
-    "loggers": {"django": {"handlers": [], "level": "INFO"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        # policy.security logs failed logins and lockouts itself, once each.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -3,7 +3,8 @@
 import reversion
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,7 @@ from django.utils.translation import ngettext
 from reversion.models import Version
 from reversion_compare.admin import CompareVersionAdmin
 
+from policy.models import Publishable
 from policy.services import change_publication_status
 from policy.workflow import (
     PUBLISHER_STATES,
@@ -126,18 +128,30 @@ class PublishableAdmin(CompareVersionAdmin):
             for record in records:
                 reversion.add_to_revision(record)
 
+    def compare_view(self, request, object_id, extra_context=None):
+        # reversion-compare shows any two versions to any staff user; its history asks more.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().compare_view(request, object_id, extra_context)
+
     def revision_view(self, request, object_id, version_id, extra_context=None):
-        version = get_object_or_404(Version, pk=version_id, object_id=object_id)
-        obj = self.get_object(request, object_id)
-        if refusal := self._history_refusal(request, version, current=obj):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        # A version of this record only: reversion would revert whichever record the ID names.
+        versions = Version.objects.get_for_object_reference(self.model, unquote(object_id))
+        version = get_object_or_404(versions, pk=version_id)
+        if refusal := self._history_refusal(request, version):
             self.message_user(request, refusal, messages.ERROR)
             return redirect(self._admin_url("history", object_id))
         request.reverting_history = True
         return super().revision_view(request, object_id, version_id, extra_context)
 
     def recover_view(self, request, version_id, extra_context=None):
-        version = get_object_or_404(Version, pk=version_id)
-        if refusal := self._history_refusal(request, version, current=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        # A deleted record of this model only: an old version of one that exists would revert it.
+        version = get_object_or_404(Version.objects.get_deleted(self.model), pk=version_id)
+        if refusal := self._history_refusal(request, version):
             self.message_user(request, refusal, messages.ERROR)
             return redirect(self._admin_url("recoverlist"))
         request.reverting_history = True
@@ -148,17 +162,23 @@ class PublishableAdmin(CompareVersionAdmin):
             f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{view}", args=args
         )
 
-    def _history_refusal(self, request, version, *, current):
-        if can_publish(request.user, self.model):
-            return None
-        states = {version.field_dict.get("publication_status")}
-        if current is not None:
-            states.add(current.publication_status)
-        if states & PUBLISHER_STATES:
-            return _(
-                "Only a Publisher can revert or recover a %(noun)s that is or was published "
-                "or archived."
-            ) % {"noun": self.opts.verbose_name}
+    def _history_refusal(self, request, version):
+        """Why the user may not go back to the version, if they may not.
+
+        Going back restores the version's whole revision, which may hold other records.
+        """
+        for restored in version.revision.version_set.all():
+            model = restored._model
+            if not issubclass(model, Publishable) or can_publish(request.user, model):
+                continue
+            current = model.objects.filter(pk=restored.object_id).values_list(
+                "publication_status", flat=True
+            )
+            if {restored.field_dict.get("publication_status"), *current} & PUBLISHER_STATES:
+                return _(
+                    "Only a Publisher can revert or recover a %(noun)s that is or was published "
+                    "or archived."
+                ) % {"noun": model._meta.verbose_name}
         return None
 
     def _run_transition(self, request, queryset, transition, done_message):

@@ -8,16 +8,25 @@
 `non_field_errors`.
 """
 
+import sys
 from http import HTTPStatus
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
 from django.template import loader
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, renderers
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 API_PATH_PREFIX = "/api/"
+# What a database that cannot serve for now raises: OperationalError when it cannot be reached, is
+# shutting down or starting up, or has no connection left; InterfaceError on a connection it closed.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# A restart or a failover of the database takes seconds to a minute.
+RETRY_AFTER_SECONDS = 30
 
 
 class ProblemJSONRenderer(renderers.JSONRenderer):
@@ -96,6 +105,10 @@ def page_not_found(request, exception):
 def server_error(request):
     """handler500: problem details under /api/, the site's page everywhere else. Neither shows
     the error; both give the request ID that finds its traceback in the logs."""
+    if isinstance(sys.exception(), DATABASE_UNAVAILABLE):
+        # Raised by a middleware, such as the page cache looking up a signed-in user: a view's
+        # is answered by policy.availability, and never gets here.
+        return service_unavailable(request)
     request_id = getattr(request, "id", None)
     if not request.path.startswith(API_PATH_PREFIX):
         # Rendered without the request, as Django's own handler does: the error may come from
@@ -110,3 +123,25 @@ def server_error(request):
         status=500,
         content_type=ProblemJSONRenderer.media_type,
     )
+
+
+def service_unavailable(request):
+    """503 while the database cannot serve: problem details under /api/, the site's page
+    everywhere else, both with Retry-After and kept by no cache."""
+    if request.path.startswith(API_PATH_PREFIX):
+        body = problem(
+            status=503,
+            detail=_("The service is temporarily unavailable. Try again later."),
+            instance=request.path,
+        )
+        response = HttpResponse(
+            ProblemJSONRenderer().render(body),
+            status=503,
+            content_type=ProblemJSONRenderer.media_type,
+        )
+    else:
+        # Without the request, as the 500 page: the context processors would ask the database.
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    add_never_cache_headers(response)
+    return response

@@ -34,7 +34,11 @@ class Command(BaseCommand):
                 f"{path}: the file is larger than {MAX_FILE_SIZE // 1024 // 1024} MB"
             )
         try:
-            parsed = parse_article(decode(path.read_bytes()))
+            data = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{path}: the file cannot be read ({error.strerror})") from None
+        try:
+            parsed = parse_article(decode(data))
             article, created = import_article(parsed=parsed, language=language)
         except ArticleFormatError as error:
             raise CommandError(f"{path}: {error}") from None
