@@ -59,7 +59,8 @@ urlpatterns = [
 # The public site is served in every language of LANGUAGES under its own prefix: /es/, /zh-hans/.
 urlpatterns += i18n_patterns(path("", include("policy.urls")))
 
-# Unknown URLs under /api/ answer as problem details, like every other API error.
+# Requests refused before any view, and unknown URLs, answer under /api/ as problem details.
+handler400 = "policy.api.errors.bad_request"
 handler404 = "policy.api.errors.page_not_found"
 # Server errors too, with the request ID that finds the traceback in the logs.
 handler500 = "policy.api.errors.server_error"

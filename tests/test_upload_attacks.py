@@ -382,6 +382,8 @@ class TestOversizedRequests:
             "/api/v1/keywords/", {"name": title, "slug": "x"}, content_type="application/json"
         )
         assert response.status_code == 400
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["status"] == 400
         assert not Article.objects.exists()
 
 

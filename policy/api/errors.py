@@ -90,6 +90,19 @@ def problem_details_handler(exc, context):
     return response
 
 
+def bad_request(request, exception):
+    """handler400, for requests refused before a view reads them (a body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields): problem details under /api/."""
+    if not request.path.startswith(API_PATH_PREFIX):
+        return defaults.bad_request(request, exception)
+    body = problem(status=400, detail=exceptions.ParseError.default_detail, instance=request.path)
+    return HttpResponse(
+        ProblemJSONRenderer().render(body),
+        status=400,
+        content_type=ProblemJSONRenderer.media_type,
+    )
+
+
 def page_not_found(request, exception):
     """handler404: problem details under /api/, the site's page everywhere else."""
     if not request.path.startswith(API_PATH_PREFIX):
