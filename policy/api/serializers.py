@@ -14,6 +14,8 @@ from urllib.parse import quote
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.http import RFC3986_SUBDELIMS
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 from rest_framework.relations import MANY_RELATION_KWARGS
@@ -179,10 +181,16 @@ class SummaryRelatedFieldSchema(OpenApiSerializerFieldExtension):
         }
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class PrefetchedSlugField(serializers.SlugRelatedField):
+    """A slug of a record in a list the view prefetched (`to_attr`): the list is not a model
+    field, so the schema is told the slug's type."""
+
+
 def commitment_slugs(*, help_text):
     """The slugs of related commitments, read from the list of those the request may see that
     the view prefetches."""
-    return serializers.SlugRelatedField(
+    return PrefetchedSlugField(
         source="visible_commitments",
         slug_field="slug",
         many=True,
