@@ -1,8 +1,8 @@
 import pytest
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.management import call_command
 
+from tests.factories import editorial_group
 from tests.processes import manage, production_environment
 
 # Chromium for the browser tests: tests/browser.py.
@@ -32,14 +32,14 @@ def seed(db):
 def editor(django_user_model):
     """A staff user in the Editor group that the data migration creates."""
     user = django_user_model.objects.create_user("edna", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Editor"))
+    user.groups.add(editorial_group("Editor"))
     return user
 
 
 @pytest.fixture
 def publisher(django_user_model):
     user = django_user_model.objects.create_user("pablo", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Publisher"))
+    user.groups.add(editorial_group("Publisher"))
     return user
 
 

@@ -1,7 +1,9 @@
 import datetime
+import importlib
 import io
 
 import factory
+from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from factory.django import DjangoModelFactory
 from PIL import Image
@@ -143,3 +145,23 @@ class ProjectFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Project {n}")
     slug = factory.Sequence(lambda n: f"project-{n}")
+
+
+_EDITORIAL_GROUPS = importlib.import_module("policy.migrations.0002_editorial_groups")
+EDITORIAL_PERMISSIONS = {
+    "Editor": _EDITORIAL_GROUPS.EDITOR,
+    "Publisher": _EDITORIAL_GROUPS.PUBLISHER,
+}
+
+
+def editorial_group(name):
+    """The group as the data migration makes it; made again when the flush after a
+    transactional test (the browser's, a live server's) has taken it with the other rows."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="policy", codename__in=EDITORIAL_PERMISSIONS[name]
+            )
+        )
+    return group

@@ -74,6 +74,7 @@ from tests.factories import (
     ProjectFactory,
     SourceQuoteFactory,
     StatusUpdateFactory,
+    editorial_group,
     image_upload,
 )
 
@@ -188,8 +189,8 @@ def make_users():
         PUBLISHER: user_model.objects.create_user("publisher", is_staff=True),
         SUPERUSER: user_model.objects.create_superuser("root"),
     }
-    users[EDITOR].groups.add(Group.objects.get(name="Editor"))
-    users[PUBLISHER].groups.add(Group.objects.get(name="Publisher"))
+    users[EDITOR].groups.add(editorial_group("Editor"))
+    users[PUBLISHER].groups.add(editorial_group("Publisher"))
     return users
 
 
