@@ -91,6 +91,18 @@ def test_production_settings_load_with_their_environment(production_environment)
     assert result.stdout.strip() == "loaded"
 
 
+def test_a_secret_key_starting_with_a_dollar_sign_is_taken_as_it_is(production_environment):
+    secret_key = "$" + get_random_secret_key()[1:]
+    result = run_with_settings(
+        "config.settings.production",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        **production_environment | {"SECRET_KEY": secret_key},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == secret_key
+
+
 def test_production_settings_refuse_a_malformed_proxy_header(production_environment):
     result = load_settings(
         "config.settings.production",

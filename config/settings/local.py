@@ -1,5 +1,7 @@
 """Settings for a developer's machine: DEBUG on, a generated secret key, SQLite by default."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
@@ -18,7 +20,8 @@ def _local_secret_key():
     return path.read_text().strip()
 
 
-SECRET_KEY = env("SECRET_KEY", default="")
+# Read as it is: env() takes a value starting with "$" for the name of another variable.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set the SECRET_KEY environment variable when DEBUG is off.")
