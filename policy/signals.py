@@ -1,8 +1,12 @@
-"""Keep the files of an illustrated record in step with it.
+"""Keep what is derived from records in step with them: image files and commitment statuses.
 
 A new image gets its renditions; a replaced image, or the image of a deleted record, is deleted
 with its renditions, so that the media folder does not grow without bound. An image that history
 can still restore is kept until that history is deleted.
+
+A commitment's stored current status is that of its latest status update. Signals, rather than
+`save()` and `delete()`, catch every way an update changes: the admin and the API, deletion by
+cascade, and the raw saves of fixtures, reverts from history and backup restores.
 """
 
 import logging
@@ -14,7 +18,7 @@ from django.dispatch import receiver
 from reversion.models import Version
 
 from policy.images import delete_image_files, generate_renditions
-from policy.models import Illustrated
+from policy.models import Commitment, Illustrated, StatusUpdate
 
 logger = logging.getLogger(__name__)
 
@@ -94,3 +98,19 @@ def _delete_when_unused(storage, name, *, using):
             delete_image_files(storage, name)
 
     transaction.on_commit(delete, using=using)
+
+
+@receiver(post_save, sender=StatusUpdate)
+@receiver(post_delete, sender=StatusUpdate)
+def store_current_status(sender, instance, using, **kwargs):
+    Commitment.objects.using(using).filter(pk=instance.commitment_id).refresh_current_status()
+    if StatusUpdate.commitment.is_cached(instance):
+        # Else the commitment in memory keeps the old status, and writes it back if saved whole.
+        instance.commitment.refresh_from_db(using=using, fields=["current_status"])
+
+
+@receiver(post_save, sender=Commitment)
+def store_current_status_of_restored_commitment(sender, instance, raw, using, **kwargs):
+    """A raw save writes the commitment as it was stored, or as history left its status out."""
+    if raw:
+        Commitment.objects.using(using).filter(pk=instance.pk).refresh_current_status()

@@ -452,6 +452,8 @@ class _Records:
             model._base_manager.filter(slug__startswith=SLUG_PREFIX).update(
                 updated_at=F("created_at")
             )
+        # bulk_create sends no post_save, which would store each commitment's status.
+        Commitment.objects.filter(slug__startswith=SLUG_PREFIX).refresh_current_status()
 
     def counts(self):
         return {

@@ -266,6 +266,10 @@ class TestRoundTrip:
         assert media_files(media_storage) == media
         assert pages(site) == seen
 
+    def test_a_restored_commitment_has_the_status_of_its_latest_update(self, archive_of_wiped_site):
+        run("restore", str(archive_of_wiped_site))
+        assert Commitment.objects.get(slug="scholarships-3500").current_status == "in_the_works"
+
     def test_new_records_get_fresh_ids_after_a_restore(self, archive):
         highest = {
             model: model.objects.order_by("-pk").values_list("pk", flat=True)[0]

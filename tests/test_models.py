@@ -2,9 +2,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import reversion
+from django.core import serializers
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from reversion.models import Version
 
 from policy.models import (
     Article,
@@ -15,6 +19,7 @@ from policy.models import (
     FigureQualifier,
     PublicationStatus,
     SourceQuote,
+    StatusUpdate,
 )
 from tests.factories import (
     ArticleFactory,
@@ -28,6 +33,10 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def stored_status(commitment):
+    return Commitment.objects.values_list("current_status", flat=True).get(pk=commitment.pk)
 
 
 def error_fields(record):
@@ -164,11 +173,79 @@ class TestCurrentStatus:
         StatusUpdateFactory(commitment=commitment, status="stalled")
         assert Commitment.objects.get(pk=commitment.pk).current_status == "stalled"
 
-    def test_the_annotation_and_the_in_memory_fallback_agree(self):
+    def test_moving_an_update_to_a_later_date_makes_its_status_current(self):
         commitment = CommitmentFactory()
-        StatusUpdateFactory(commitment=commitment, status="broken")
-        fresh = Commitment(pk=commitment.pk)
-        assert fresh.current_status == Commitment.objects.get(pk=commitment.pk).current_status
+        earlier = StatusUpdateFactory(
+            commitment=commitment, date=datetime.date(2025, 1, 1), status="stalled"
+        )
+        StatusUpdateFactory(commitment=commitment, date=datetime.date(2025, 6, 1), status="kept")
+        earlier.date = datetime.date(2026, 1, 1)
+        earlier.save()
+        assert stored_status(commitment) == "stalled"
+
+    def test_deleting_updates_falls_back_to_the_previous_one_then_to_not_yet_rated(self):
+        commitment = CommitmentFactory()
+        StatusUpdateFactory(commitment=commitment, date=datetime.date(2025, 1, 1), status="kept")
+        latest = StatusUpdateFactory(
+            commitment=commitment, date=datetime.date(2025, 6, 1), status="broken"
+        )
+        latest.delete()
+        assert stored_status(commitment) == "kept"
+        StatusUpdate.objects.filter(commitment=commitment).delete()
+        assert stored_status(commitment) == "not_yet_rated"
+
+    def test_a_commitment_is_deleted_with_its_updates(self):
+        commitment = CommitmentFactory()
+        StatusUpdateFactory(commitment=commitment)
+        commitment.delete()
+        assert not Commitment.objects.exists()
+        assert not StatusUpdate.objects.exists()
+
+    def test_the_commitment_in_memory_keeps_the_status_when_saved_again(self):
+        commitment = CommitmentFactory()
+        StatusUpdateFactory(commitment=commitment, status="kept")
+        commitment.title = "Renamed"
+        commitment.save()
+        assert commitment.current_status == "kept"
+        assert stored_status(commitment) == "kept"
+
+    def test_a_new_status_changes_neither_version_nor_update_time_nor_history(self):
+        commitment = CommitmentFactory()
+        stored = Commitment.objects.get(pk=commitment.pk)
+        with reversion.create_revision():
+            StatusUpdateFactory(commitment=commitment, status="kept")
+        after = Commitment.objects.get(pk=commitment.pk)
+        assert after.current_status == "kept"
+        assert (after.version, after.updated_at) == (stored.version, stored.updated_at)
+        assert not Version.objects.get_for_object(commitment).exists()
+
+    def test_loading_a_fixture_stores_the_status_of_its_updates(self):
+        call_command("loaddata", "seed", verbosity=0)
+        statuses = dict(Commitment.objects.values_list("slug", "current_status"))
+        assert statuses["visa-free-travel-brazil-argentina-peru-chile-uruguay"] == "kept"
+        assert statuses["china-celac-joint-action-plan-2025-2027"] == "in_the_works"
+        assert set(statuses.values()) == {"kept", "in_the_works", "not_yet_rated"}
+
+    def test_reloading_a_commitment_without_its_updates_keeps_their_status(self, tmp_path):
+        commitment = CommitmentFactory()
+        fixture = tmp_path / "commitment.json"
+        fixture.write_text(serializers.serialize("json", [commitment]))
+        StatusUpdateFactory(commitment=commitment, status="kept")
+        call_command("loaddata", fixture, verbosity=0)
+        assert stored_status(commitment) == "kept"
+
+    def test_a_revert_from_history_takes_the_status_of_the_updates_it_leaves(self):
+        commitment = CommitmentFactory()
+        StatusUpdateFactory(commitment=commitment, status="in_the_works")
+        with reversion.create_revision():
+            commitment.save()
+        StatusUpdateFactory(commitment=commitment, date=datetime.date(2026, 1, 1), status="kept")
+        first_revision = Version.objects.get_for_object(commitment).get().revision
+
+        first_revision.revert()
+        assert stored_status(commitment) == "kept"
+        first_revision.revert(delete=True)
+        assert stored_status(commitment) == "in_the_works"
 
     def test_filter_by_status(self):
         kept, stalled, unrated = CommitmentFactory(), CommitmentFactory(), CommitmentFactory()

@@ -237,6 +237,13 @@ def test_status_histories_have_one_to_six_updates_on_later_days_from_the_first_s
             assert update.source_article_id or update.source_url
 
 
+def test_each_commitment_stores_the_status_of_its_latest_update():
+    generate()
+
+    for commitment in Commitment.objects.prefetch_related("status_updates"):
+        assert commitment.current_status == list(commitment.status_updates.all())[-1].status
+
+
 def test_every_country_of_latin_america_and_the_caribbean_exists_and_is_named():
     generate()
 

@@ -76,7 +76,3 @@ class CommitmentAdmin(EditorialImportExportMixin, PublishableAdmin):
         PUBLICATION_FIELDSET,
     ]
     inlines = [SourceQuoteInline, StatusUpdateInline]
-
-    @admin.display(description=_("current status"), ordering="current_status")
-    def current_status(self, commitment):
-        return commitment.get_current_status_display()

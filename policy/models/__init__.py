@@ -55,10 +55,13 @@ __all__ = [
 PUBLISHABLE_MODELS = (Article, Commitment, FocusArea)
 
 # A version of a record includes its inline parts, so a revert restores them too. The version
-# counter is left out: a revert moves it forward instead of back (see Publishable).
+# counter is left out: a revert moves it forward instead of back (see Publishable). So is the
+# stored current status: it follows the status updates that the revert restores.
 reversion.register(Authorship)
 reversion.register(SourceQuote)
 reversion.register(StatusUpdate)
 reversion.register(Article, follow=["authorships"], exclude=["version"])
-reversion.register(Commitment, follow=["quotes", "status_updates"], exclude=["version"])
+reversion.register(
+    Commitment, follow=["quotes", "status_updates"], exclude=["version", "current_status"]
+)
 reversion.register(FocusArea, exclude=["version"])

@@ -7,7 +7,6 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.formats import number_format
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from policy.validators import validate_currency_code
@@ -59,6 +58,14 @@ class FigureQualifier(models.TextChoices):
     ABOUT = "about", _("about")
 
 
+def choice_label(choices, value):
+    """The label of `value` among `choices`, as `get_FOO_display()` gives it."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 def position_in(field, choices):
     """Orders by the place of the field's value in its vocabulary, not alphabetically."""
     return Case(
@@ -68,14 +75,16 @@ def position_in(field, choices):
 
 
 class CommitmentQuerySet(PublishableQuerySet):
-    def with_current_status(self):
-        """Annotate each commitment with the status of its latest update, where it lives."""
+    def refresh_current_status(self):
+        """Store the status of each commitment's latest update, in one UPDATE.
+
+        An update of the rows, not a save: the commitments keep their version, `updated_at`
+        and history, as their own content did not change.
+        """
         latest = StatusUpdate.objects.filter(commitment=OuterRef("pk")).order_by("-date", "-pk")
-        return self.annotate(
+        return self.update(
             current_status=Coalesce(
-                Subquery(latest.values("status")[:1]),
-                Value(CommitmentStatus.NOT_YET_RATED),
-                output_field=models.CharField(),
+                Subquery(latest.values("status")[:1]), Value(CommitmentStatus.NOT_YET_RATED)
             )
         )
 
@@ -116,11 +125,6 @@ class CommitmentQuerySet(PublishableQuerySet):
             )
         )
         return self.filter(in_period | stated_then)
-
-
-class CommitmentManager(models.Manager.from_queryset(CommitmentQuerySet)):
-    def get_queryset(self):
-        return super().get_queryset().with_current_status()
 
 
 class Commitment(Publishable):
@@ -241,14 +245,28 @@ class Commitment(Publishable):
         choices=DatePrecision.choices,
         default=DatePrecision.YEAR,
     )
+    # The status of the latest update, stored for lists to filter, sort and count by; the
+    # signals in policy/signals.py keep it in step with the updates, however they change.
+    current_status = models.CharField(
+        _("current status"),
+        max_length=20,
+        choices=CommitmentStatus.choices,
+        default=CommitmentStatus.NOT_YET_RATED,
+        editable=False,
+    )
 
-    objects = CommitmentManager()
+    objects = CommitmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
         verbose_name = _("commitment")
         verbose_name_plural = _("commitments")
         permissions = [("publish_commitment", _("Can publish, unpublish, schedule and archive"))]
+        indexes = [
+            models.Index(fields=["current_status"], name="policy_commitment_status"),
+            # The lists' default order: a page is read in order instead of sorting them all.
+            models.Index(fields=["title"], name="policy_commitment_title"),
+        ]
         constraints = [
             *Publishable.Meta.constraints,
             models.CheckConstraint(
@@ -302,14 +320,13 @@ class Commitment(Publishable):
         if errors:
             raise ValidationError(errors)
 
-    @cached_property
-    def current_status(self):
-        # Querysets annotate this; the fallback serves instances built in memory.
-        latest = self.status_updates.order_by("-date", "-pk").first()
-        return latest.status if latest else CommitmentStatus.NOT_YET_RATED
+    # Django's get_FOO_display() translates every label of the field to return one: lists call
+    # these for each of their commitments.
+    def get_kind_display(self):
+        return choice_label(CommitmentKind, self.kind)
 
     def get_current_status_display(self):
-        return CommitmentStatus(self.current_status).label
+        return choice_label(CommitmentStatus, self.current_status)
 
     @property
     def target_display(self):
