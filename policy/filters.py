@@ -8,52 +8,94 @@ import datetime
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
 from policy import preview
 from policy.models import (
-    Actor,
     Article,
     Commitment,
     CommitmentKind,
     CommitmentStatus,
     Country,
     FocusArea,
-    Keyword,
-    Person,
 )
+from policy.widgets import Select
+
+
+def named_in(records, field_name):
+    """What one of `records` names in its many-to-many field `field_name`, for a filter's choices.
+
+    Only what an option shows: its name, and its slug as the value. An EXISTS on the links,
+    rather than a join made DISTINCT: the database stops at the first link to a visible record,
+    where the join read them all (for the parties, 0.6 ms rather than 36 on PostgreSQL).
+    """
+    field = records.model._meta.get_field(field_name)
+    links = field.remote_field.through.objects.filter(
+        **{
+            field.m2m_reverse_field_name(): OuterRef("pk"),
+            f"{field.m2m_field_name()}__in": records,
+        }
+    )
+    return field.related_model.objects.filter(Exists(links)).only("name", "slug")
+
+
+class ModelChoiceIterator(django_filters.fields.ModelChoiceIterator):
+    """The choices read in one query. Django's reads them with iterator(), which on PostgreSQL
+    outside a transaction opens a server-side cursor: four round trips, for a hundred rows."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for record in self.queryset:
+            yield self.choice(record)
+
+
+class ModelChoiceField(django_filters.fields.ModelChoiceField):
+    widget = Select
+    iterator = ModelChoiceIterator
+
+
+class ChoiceField(django_filters.fields.ChoiceField):
+    widget = Select
+
+
+class ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ModelChoiceField
+
+
+class ChoiceFilter(django_filters.ChoiceFilter):
+    field_class = ChoiceField
 
 
 class CommitmentFilterSet(django_filters.FilterSet):
-    focus_area = django_filters.ModelChoiceFilter(
+    focus_area = ModelChoiceFilter(
         label=_("Focus area"),
         field_name="focus_areas",
         to_field_name="slug",
-        queryset=lambda request: preview.visible(request, FocusArea),
+        queryset=lambda request: preview.visible(request, FocusArea).only("name", "slug"),
     )
-    country = django_filters.ModelChoiceFilter(
+    country = ModelChoiceFilter(
         label=_("Country"),
         field_name="countries",
         to_field_name="iso_code",
-        queryset=Country.objects.all(),
+        queryset=Country.objects.only("name", "iso_code"),
     )
-    status = django_filters.ChoiceFilter(
+    status = ChoiceFilter(
         label=_("Status"), choices=CommitmentStatus.choices, method="filter_status"
     )
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=CommitmentKind.choices)
-    party = django_filters.ModelChoiceFilter(
+    kind = ChoiceFilter(label=_("Kind"), choices=CommitmentKind.choices)
+    party = ModelChoiceFilter(
         label=_("Party"),
         field_name="parties",
         to_field_name="slug",
-        queryset=lambda request: Actor.objects.filter(
-            commitments__in=preview.visible(request, Commitment)
-        ).distinct(),
+        queryset=lambda request: named_in(preview.visible(request, Commitment), "parties"),
     )
     year = django_filters.NumberFilter(
         label=_("Year"), method="filter_year", min_value=1900, max_value=2200
     )
-    sort = django_filters.ChoiceFilter(
+    sort = ChoiceFilter(
         label=_("Sort by"),
         choices=[
             ("title", _("Title")),
@@ -80,26 +122,22 @@ class CommitmentFilterSet(django_filters.FilterSet):
 
 
 class ArticleFilterSet(django_filters.FilterSet):
-    keyword = django_filters.ModelChoiceFilter(
+    keyword = ModelChoiceFilter(
         label=_("Keyword"),
         field_name="keywords",
         to_field_name="slug",
-        queryset=lambda request: Keyword.objects.filter(
-            articles__in=preview.visible(request, Article)
-        ).distinct(),
+        queryset=lambda request: named_in(preview.visible(request, Article), "keywords"),
     )
-    author = django_filters.ModelChoiceFilter(
+    author = ModelChoiceFilter(
         label=_("Author"),
         field_name="authors",
         to_field_name="slug",
-        queryset=lambda request: Person.objects.filter(
-            articles__in=preview.visible(request, Article)
-        ).distinct(),
+        queryset=lambda request: named_in(preview.visible(request, Article), "authors"),
     )
     year = django_filters.NumberFilter(
         label=_("Year"), field_name="publication_date__year", min_value=1900, max_value=2200
     )
-    language = django_filters.ChoiceFilter(
+    language = ChoiceFilter(
         label=_("Language"), choices=Article._meta.get_field("language").choices
     )
 

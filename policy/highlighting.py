@@ -5,6 +5,7 @@ escaped on its own and the tags go between the slices, so no markup in a text re
 """
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -15,14 +16,24 @@ from django.utils.translation import gettext as _
 from policy.models.content import PARAGRAPH_BREAK
 from policy.templatetags.preview import publication_state
 
+# ASCII has neither accents nor folds beyond lower case: its runs are folded whole, which is
+# most of a text in a Latin script, and the rest a character at a time.
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
 
 def fold(text):
     """`text` without case or accents, and for each of its characters the index it comes from."""
-    folded, origins = [], []
-    for index, char in enumerate(text):
-        part = _fold_character(char)
-        folded.append(part)
-        origins += [index] * len(part)
+    folded, origins, start = [], [], 0
+    for run in _NOT_ASCII.finditer(text):
+        folded.append(text[start : run.start()].lower())
+        origins += range(start, run.start())
+        for index in range(*run.span()):
+            part = _fold_character(text[index])
+            folded.append(part)
+            origins += [index] * len(part)
+        start = run.end()
+    folded.append(text[start:].lower())
+    origins += range(start, len(text))
     return "".join(folded), origins
 
 

@@ -35,7 +35,7 @@ from django.contrib.postgres.search import (
     TrigramStrictWordSimilarity,
 )
 from django.db import connections
-from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When, Window
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -217,13 +217,12 @@ def search(query, *, commitments, articles, focus_areas, countries, quotes):
 def _searches(queryset, terms, document, *, quotes=None):
     """The searches to try in turn until one finds anything: the records with every term; on
     PostgreSQL then, so that a typo still finds something, those whose title has each term
-    nearly as typed."""
+    nearly as typed. Each is built only when the one before found nothing."""
     if connections[queryset.db].vendor != "postgresql":
-        return [_portable_matches(queryset, terms, document, quotes=quotes)]
-    return [
-        _full_text_matches(queryset, terms, document, quotes=quotes),
-        _near_matches(queryset, terms, document),
-    ]
+        yield _portable_matches(queryset, terms, document, quotes=quotes)
+        return
+    yield _full_text_matches(queryset, terms, document, quotes=quotes)
+    yield _near_matches(queryset, terms, document)
 
 
 def _full_text_matches(queryset, terms, document, *, quotes):
@@ -346,15 +345,17 @@ def _model_order(queryset):
 def _group(searches, terms, *, title, texts, related=()):
     """The hits of the first of `searches` that finds anything."""
     for matches in searches:
-        count = matches.count()
-        if count:
+        # Each hit carries the count of all matches: the database finds them once, not once
+        # for a count and again for the page.
+        counted = matches.annotate(matches_found=Window(Count("*")))
+        records = list(counted.prefetch_related(*related)[:RESULTS_PER_GROUP])
+        if records:
             break
     model = matches.model
-    records = matches.prefetch_related(*related)[:RESULTS_PER_GROUP]
     return Group(
         key=model._meta.model_name,
         label=capfirst(model._meta.verbose_name_plural),
-        count=count,
+        count=records[0].matches_found if records else 0,
         hits=[
             Hit(
                 record=record,

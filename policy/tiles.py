@@ -65,6 +65,8 @@ class Tile:
     level: int
     # The link's accessible name and tooltip; it contains the code the tile shows.
     label: str
+    # The country's page, which the tile and the list below the map both link to.
+    url: str
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,14 @@ def shade_ranges(maximum):
 
 def tiles_of(countries, level, label):
     tiles = [
-        Tile(country=country, row=row, column=column, level=level(country), label=label(country))
+        Tile(
+            country=country,
+            row=row,
+            column=column,
+            level=level(country),
+            label=label(country),
+            url=country.get_absolute_url(),
+        )
         for country, row, column in positions(countries)
     ]
     return tuple(sorted(tiles, key=lambda tile: (tile.row, tile.column)))

@@ -271,3 +271,15 @@ def test_compiled_catalogue_chooses_the_plural_form_of_its_language(code, one, m
         ]
 
     assert forms == [one, many]
+
+
+def test_kind_and_status_of_a_commitment_read_in_the_active_language():
+    commitment = CommitmentFactory.build(kind="credit_line", current_status="not_yet_rated")
+    with translation.override("es"):
+        labels = [commitment.get_kind_display(), commitment.get_current_status_display()]
+
+    assert labels == ["Línea de crédito", "Aún sin evaluar"]
+
+
+def test_a_kind_outside_the_vocabulary_reads_as_stored():
+    assert CommitmentFactory.build(kind="retired_kind").get_kind_display() == "retired_kind"
