@@ -135,9 +135,8 @@ class CSVExportMixin:
         renderer = request.accepted_renderer
         if not isinstance(renderer, CSVRenderer):
             return super().list(request, *args, **kwargs)
-        queryset = self.filter_queryset(self.get_queryset())
         records = _serialized(
-            queryset.iterator(chunk_size=self.csv_chunk_size), self.get_serializer()
+            self.exported(self.filter_queryset(self.get_queryset())), self.get_serializer()
         )
         response = StreamingHttpResponse(
             renderer.render(records, renderer_context=self.get_renderer_context()),
@@ -147,3 +146,7 @@ class CSVExportMixin:
         filename = f"{request.path.rstrip('/').rsplit('/', 1)[-1]}.csv"
         response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
+
+    def exported(self, queryset):
+        """The records of the export, read from the database in chunks."""
+        return queryset.iterator(chunk_size=self.csv_chunk_size)

@@ -14,11 +14,9 @@ from urllib.parse import quote
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.http import RFC3986_SUBDELIMS
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
-from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 
 from policy import preview
@@ -64,6 +62,18 @@ class SlugURLs:
         return f"{self.prefix}{quote(slug, safe=RFC3986_SUBDELIMS + '/~:@')}{self.suffix}"
 
 
+def api_urls(view_name, *, request, format):
+    """The URLs of records in the API."""
+    return SlugURLs(
+        lambda slug: reverse(view_name, kwargs={"slug": slug}, request=request, format=format)
+    )
+
+
+def page_urls(model, *, request):
+    """The absolute URLs of records' pages on the public site."""
+    return SlugURLs(lambda slug: request.build_absolute_uri(model(slug=slug).get_absolute_url()))
+
+
 class RecordURLField(serializers.HyperlinkedIdentityField):
     """The record's URL in the API, by its slug."""
 
@@ -75,11 +85,7 @@ class RecordURLField(serializers.HyperlinkedIdentityField):
         if obj.pk is None:
             return None
         if (view_name, format) not in self.slug_urls:
-            self.slug_urls[view_name, format] = SlugURLs(
-                lambda slug: self.reverse(
-                    view_name, kwargs={self.lookup_url_kwarg: slug}, request=request, format=format
-                )
-            )
+            self.slug_urls[view_name, format] = api_urls(view_name, request=request, format=format)
         return self.slug_urls[view_name, format].url(obj.slug)
 
 
@@ -95,12 +101,7 @@ class PublicPageField(serializers.ReadOnlyField):
 
     def to_representation(self, record):
         if self.slug_urls is None:
-            model = type(record)
-            self.slug_urls = SlugURLs(
-                lambda slug: self.context["request"].build_absolute_uri(
-                    model(slug=slug).get_absolute_url()
-                )
-            )
+            self.slug_urls = page_urls(type(record), request=self.context["request"])
         return self.slug_urls.url(record.slug)
 
 
@@ -117,41 +118,12 @@ class PublishedSlugField(serializers.SlugRelatedField):
         return related if sees_unpublished(self.context["request"], type(related)) else None
 
 
-class PrefetchedManyRelatedField(serializers.ManyRelatedField):
-    """Related records read from the list that the view prefetched into `prefetched` (the
-    to_attr of its Prefetch), and written to the relation itself.
-
-    A relation prefetched without to_attr costs Django a queryset per record, then DRF a
-    manager per record; the list costs neither.
-    """
-
-    def __init__(self, *, prefetched, **kwargs):
-        self.prefetched = prefetched
-        super().__init__(**kwargs)
-
-    def get_attribute(self, instance):
-        return getattr(instance, self.prefetched)
-
-
 class SummaryRelatedField(serializers.SlugRelatedField):
-    """A related record shown as its summary, and given by its slug or by that summary.
-
-    With many=True, `prefetched` names the attribute that holds the records the view
-    prefetched (PrefetchedManyRelatedField).
-    """
+    """A related record shown as its summary, and given by its slug or by that summary."""
 
     def __init__(self, *, summary, slug_field="slug", **kwargs):
         self.summary = summary
         super().__init__(slug_field=slug_field, **kwargs)
-
-    @classmethod
-    def many_init(cls, *args, prefetched=None, **kwargs):
-        if prefetched is None:
-            return super().many_init(*args, **kwargs)
-        list_kwargs = {key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS}
-        return PrefetchedManyRelatedField(
-            child_relation=cls(*args, **kwargs), prefetched=prefetched, **list_kwargs
-        )
 
     @cached_property
     def summary_serializer(self):
@@ -181,19 +153,12 @@ class SummaryRelatedFieldSchema(OpenApiSerializerFieldExtension):
         }
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class PrefetchedSlugField(serializers.SlugRelatedField):
-    """A slug of a record in a list the view prefetched (`to_attr`): the list is not a model
-    field, so the schema is told the slug's type."""
-
-
 def commitment_slugs(*, help_text):
-    """The slugs of related commitments, read from the list of those the request may see that
-    the view prefetches."""
-    return PrefetchedSlugField(
-        source="visible_commitments",
-        slug_field="slug",
-        many=True,
+    """The slugs of related commitments that the request may see, which the view adds
+    (VisibleRecordsMixin.add_commitment_slugs)."""
+    return serializers.ListField(
+        child=serializers.CharField(),
+        source="commitment_slugs",
         read_only=True,
         help_text=help_text,
     )
@@ -207,16 +172,20 @@ class RecordSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        request = self.context.get("request")
-        model = self.Meta.model
-        if (
-            request is not None
-            and issubclass(model, Publishable)
-            and not preview.may_preview(request.user, model)
-        ):
+        if not self.shows_workflow:
             for name in WORKFLOW_FIELDS:
                 fields.pop(name, None)
         return fields
+
+    @cached_property
+    def shows_workflow(self):
+        request = self.context.get("request")
+        model = self.Meta.model
+        return (
+            request is None
+            or not issubclass(model, Publishable)
+            or preview.may_preview(request.user, model)
+        )
 
     def model_errors(self, error):
         """The messages of the model's ValidationError, each under the field that takes it."""
@@ -428,6 +397,63 @@ class StatusUpdateSerializer(RecordSerializer):
         return data
 
 
+# Fields whose formats the hand-written representations use, unbound.
+AS_DECIMAL = serializers.DecimalField(max_digits=20, decimal_places=2)
+AS_DATE = serializers.DateField()
+AS_DATETIME = serializers.DateTimeField()
+
+
+def formatted(field, value):
+    """The value as the field writes it; null stays null, as DRF leaves it."""
+    return None if value is None else field.to_representation(value)
+
+
+def visible_slug(record, sees_unpublished):
+    """What PublishedSlugField gives."""
+    if record is None or not (sees_unpublished or record.is_published):
+        return None
+    return record.slug
+
+
+def status_update_data(row):
+    """What StatusUpdateSerializer gives, from a row of it."""
+    return {
+        **row,
+        "date": formatted(AS_DATE, row["date"]),
+        # The quote shows with its article only.
+        "source_quote": row["source_quote"] if row["source_article"] is not None else "",
+    }
+
+
+def figures_data(commitment):
+    """What FiguresSerializer gives."""
+    target = commitment.target_value
+    amount = commitment.amount
+    return {
+        "target": None
+        if target is None
+        else {
+            "value": formatted(AS_DECIMAL, target),
+            "unit": commitment.target_unit,
+            "qualifier": commitment.target_qualifier,
+        },
+        "amount": None
+        if amount is None
+        else {
+            "value": formatted(AS_DECIMAL, amount),
+            "currency": commitment.currency,
+            "usd_equivalent": formatted(AS_DECIMAL, commitment.usd_equivalent),
+        },
+        "period": {
+            "start": formatted(AS_DATE, commitment.period_start),
+            "start_precision": commitment.period_start_precision,
+            "end": formatted(AS_DATE, commitment.period_end),
+            "end_precision": commitment.period_end_precision,
+            "display": str(commitment.period_display),
+        },
+    }
+
+
 class CommitmentSerializer(RecordSerializer):
     url = RecordURLField("api:commitment-detail")
     html_url = PublicPageField()
@@ -438,19 +464,16 @@ class CommitmentSerializer(RecordSerializer):
         help_text="The status of the latest update; add one at status-updates/.",
     )
     figures = FiguresSerializer(source="*", required=False)
-    # The related records are read from the lists that the viewset prefetches.
     parties = SummaryRelatedField(
         summary=ActorSummarySerializer,
         many=True,
-        prefetched="prefetched_parties",
         queryset=Actor.objects.all(),
         required=False,
     )
-    countries = country_field(many=True, prefetched="prefetched_countries", required=False)
+    countries = country_field(many=True, required=False)
     focus_areas = SummaryRelatedField(
         summary=FocusAreaSummarySerializer,
         many=True,
-        prefetched="visible_focus_areas",
         queryset=FocusArea.objects.all(),
         required=False,
     )
@@ -462,10 +485,7 @@ class CommitmentSerializer(RecordSerializer):
     )
     part_of = PublishedSlugField(queryset=Commitment.objects.all(), allow_null=True, required=False)
     quotes = SourceQuoteSerializer(
-        source="visible_quotes",
-        many=True,
-        read_only=True,
-        help_text="Add and delete them at quotes/.",
+        many=True, read_only=True, help_text="Add and delete them at quotes/."
     )
     status_history = StatusUpdateSerializer(many=True, read_only=True)
 
@@ -504,6 +524,54 @@ class CommitmentSerializer(RecordSerializer):
             "updated_at",
             *WORKFLOW_FIELDS,
         ]
+
+    def to_representation(self, commitment):
+        # The fields above give the schema and take the writes; the reads are written out here,
+        # from the rows of related records that the viewset adds (add_relations): DRF's way,
+        # field by field over model instances, cost a list more than all its queries.
+        slug = commitment.slug
+        event = commitment.announced_at
+        data = {
+            "title": commitment.title,
+            "slug": slug,
+            "url": self.api_urls.url(slug),
+            "html_url": self.page_urls.url(slug),
+            "description": commitment.description,
+            "kind": commitment.kind,
+            "status": commitment.current_status,
+            "figures": figures_data(commitment),
+            "geographic_scope": commitment.geographic_scope,
+            "parties": commitment.party_rows,
+            "countries": commitment.country_rows,
+            "focus_areas": commitment.focus_area_rows,
+            "announced_at": None if event is None else {"name": event.name, "slug": event.slug},
+            "part_of": visible_slug(commitment.part_of, self.sees_draft_commitments),
+            "quotes": commitment.quote_rows,
+            "status_history": [status_update_data(row) for row in commitment.status_update_rows],
+            "updated_at": formatted(AS_DATETIME, commitment.updated_at),
+        }
+        if self.shows_workflow:
+            data["publication_status"] = commitment.publication_status
+            data["publish_at"] = formatted(AS_DATETIME, commitment.publish_at)
+            data["unpublish_at"] = formatted(AS_DATETIME, commitment.unpublish_at)
+            data["version"] = commitment.version
+        return data
+
+    @cached_property
+    def api_urls(self):
+        return api_urls(
+            "api:commitment-detail",
+            request=self.context["request"],
+            format=self.context.get("format"),
+        )
+
+    @cached_property
+    def page_urls(self):
+        return page_urls(Commitment, request=self.context["request"])
+
+    @cached_property
+    def sees_draft_commitments(self):
+        return sees_unpublished(self.context["request"], Commitment)
 
 
 class FocusAreaSerializer(RecordSerializer):

@@ -13,9 +13,10 @@ record's detail carries its ETag; a write with an If-Match that is not the curre
 
 from contextlib import contextmanager
 from functools import cached_property
+from itertools import islice
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, ProtectedError
+from django.db.models import Exists, OuterRef, Prefetch, ProtectedError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -79,14 +80,17 @@ class VisibleRecordsMixin:
             return model.objects.all()
         return model.objects.published()
 
-    def visible_commitments(self, *, distinct=False):
-        """The commitments this request may see, into the list that `commitment_slugs` reads."""
-        commitments = self.visible(Commitment).only("slug")
-        return Prefetch(
-            "commitments",
-            queryset=commitments.distinct() if distinct else commitments,
-            to_attr="visible_commitments",
-        )
+    def add_commitment_slugs(self, records, relation, *, distinct=False):
+        """Give each record the slugs of its commitments that this request may see, in
+        `commitment_slugs`; `relation` is the commitments' field that names the records."""
+        by_pk = {}
+        for record in records:
+            record.commitment_slugs = []
+            by_pk[record.pk] = record
+        links = self.visible(Commitment).filter(**{f"{relation}__in": list(by_pk)})
+        links = links.values_list(relation, "slug")
+        for pk, slug in links.distinct() if distinct else links:
+            by_pk[pk].commitment_slugs.append(slug)
 
 
 DRAFTS_PARAMETER = OpenApiParameter(
@@ -160,7 +164,32 @@ class RecordViewSet(
                 record=record, changes=serializer.validated_data, user=self.request.user, via=VIA
             )
         # Read back as a detail is read, with the annotations and relations it shows.
-        return self.get_queryset().get(pk=record.pk)
+        record = self.get_queryset().get(pk=record.pk)
+        self.add_relations([record])
+        return record
+
+    # Wherever records are read to be shown, add_relations gives them their related records.
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self.add_relations(page or [])
+        return page
+
+    def get_object(self):
+        record = super().get_object()
+        self.add_relations([record])
+        return record
+
+    def exported(self, queryset):
+        records = super().exported(queryset)
+        while chunk := list(islice(records, self.csv_chunk_size)):
+            self.add_relations(chunk)
+            yield from chunk
+
+    def add_relations(self, records):
+        """Give the records the related records that their representation reads as rows, where
+        prefetching model instances would cost more than the rest of the request: a query per
+        relation, as prefetch_related makes, whatever the number of records."""
 
     def record_response(self, record, status_code=status.HTTP_200_OK):
         response = Response(self.get_serializer(record).data, status=status_code)
@@ -188,10 +217,12 @@ class ArticleViewSet(RecordViewSet):
                     to_attr="prefetched_authorships",
                 ),
                 "keywords",
-                # An article that quotes a commitment twice still lists it once.
-                self.visible_commitments(distinct=True),
             )
         )
+
+    def add_relations(self, articles):
+        # An article that quotes a commitment twice still lists it once.
+        self.add_commitment_slugs(articles, "sources", distinct=True)
 
 
 class CommitmentViewSet(RecordViewSet):
@@ -207,41 +238,69 @@ class CommitmentViewSet(RecordViewSet):
     ordering_fields = ["title", "updated_at"]
 
     def get_queryset(self):
-        # Each relation is prefetched into the list that its field reads, with the fields that
-        # its summary shows and no long texts.
-        quotes = SourceQuote.objects.select_related("article").only(
-            "commitment", "text", "order", "article__slug"
-        )
-        if not sees_unpublished(self.request, Article):
-            quotes = quotes.published()
         return (
             self.visible(Commitment)
             .select_related("announced_at", "part_of")
             .defer(
                 "announced_at__description", "announced_at__source_quote", "part_of__description"
             )
-            .prefetch_related(
-                Prefetch(
-                    "parties",
-                    queryset=Actor.objects.only("name", "slug"),
-                    to_attr="prefetched_parties",
-                ),
-                Prefetch("countries", to_attr="prefetched_countries"),
-                Prefetch(
-                    "focus_areas",
-                    queryset=self.visible(FocusArea).only("name", "slug"),
-                    to_attr="visible_focus_areas",
-                ),
-                Prefetch("quotes", queryset=quotes, to_attr="visible_quotes"),
-                Prefetch(
-                    "status_updates",
-                    queryset=StatusUpdate.objects.select_related("source_article").defer(
-                        "source_article__summary", "source_article__body"
-                    ),
-                    to_attr="status_history",
-                ),
+        )
+
+    def add_relations(self, commitments):
+        """The rows that CommitmentSerializer.to_representation shows, in the order of the
+        related models, and only of the records this request may see."""
+        by_pk = {}
+        for commitment in commitments:
+            commitment.party_rows = []
+            commitment.country_rows = []
+            commitment.focus_area_rows = []
+            commitment.quote_rows = []
+            commitment.status_update_rows = []
+            by_pk[commitment.pk] = commitment
+        pks = list(by_pk)
+        parties = Actor.objects.filter(commitments__in=pks)
+        for pk, name, slug in parties.values_list("commitments", "name", "slug"):
+            by_pk[pk].party_rows.append({"name": name, "slug": slug})
+        countries = Country.objects.filter(commitments__in=pks)
+        for pk, iso_code, name, slug in countries.values_list(
+            "commitments", "iso_code", "name", "slug"
+        ):
+            by_pk[pk].country_rows.append({"iso_code": iso_code, "name": name, "slug": slug})
+        focus_areas = self.visible(FocusArea).filter(commitments__in=pks)
+        for pk, slug, name in focus_areas.values_list("commitments", "slug", "name"):
+            by_pk[pk].focus_area_rows.append({"slug": slug, "name": name})
+        sees_draft_articles = sees_unpublished(self.request, Article)
+        quotes = SourceQuote.objects.filter(commitment__in=pks)
+        if not sees_draft_articles:
+            quotes = quotes.published()
+        for pk, article, text in quotes.values_list("commitment", "article__slug", "text"):
+            by_pk[pk].quote_rows.append({"article": article, "text": text})
+        updates = StatusUpdate.objects.filter(commitment__in=pks).annotate(
+            source_article_published=Exists(
+                Article.objects.published().filter(pk=OuterRef("source_article"))
             )
         )
+        for update in updates.values(
+            "commitment",
+            "date",
+            "status",
+            "note",
+            "source_article__slug",
+            "source_article_published",
+            "source_url",
+            "source_quote",
+        ):
+            shown = update["source_article_published"] or sees_draft_articles
+            by_pk[update["commitment"]].status_update_rows.append(
+                {
+                    "date": update["date"],
+                    "status": update["status"],
+                    "note": update["note"],
+                    "source_article": update["source_article__slug"] if shown else None,
+                    "source_url": update["source_url"],
+                    "source_quote": update["source_quote"],
+                }
+            )
 
 
 class FocusAreaViewSet(RecordViewSet):
@@ -253,7 +312,10 @@ class FocusAreaViewSet(RecordViewSet):
     ordering_fields = ["order", "name"]
 
     def get_queryset(self):
-        return self.visible(FocusArea).prefetch_related(self.visible_commitments())
+        return self.visible(FocusArea)
+
+    def add_relations(self, focus_areas):
+        self.add_commitment_slugs(focus_areas, "focus_areas")
 
 
 class CountryViewSet(RecordViewSet):
@@ -264,7 +326,10 @@ class CountryViewSet(RecordViewSet):
     ordering_fields = ["name", "iso_code"]
 
     def get_queryset(self):
-        return Country.objects.prefetch_related(self.visible_commitments())
+        return Country.objects.all()
+
+    def add_relations(self, countries):
+        self.add_commitment_slugs(countries, "countries")
 
 
 class ActorViewSet(RecordViewSet):
