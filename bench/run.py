@@ -176,10 +176,7 @@ class Benchmark:
             DATABASE_URL=self.database.url,
             STATIC_ROOT=str(self.static_root),
             BENCH_VIEWS="True",
-            # The throttles still count every API request, and never refuse one. DRF keeps the
-            # time of each request within the period, and reads and writes that list on every
-            # request: a second's worth stays near the ≤ 120 entries of the real limits, where a
-            # minute's, at these rates, made each request carry tens of thousands.
+            # The throttles still count every API request, and never refuse one.
             API_THROTTLE_ANON="1000000/second",
             API_THROTTLE_USER="1000000/second",
             PAGE_CACHE_SECONDS="0",

@@ -5,9 +5,10 @@ cookie, holds no CSRF token and is not marked private. Signed-in users, staff pr
 tokens and the admin always get a page rendered for them.
 
 A kept answer is never served once it is out of date:
-- Every key holds the content generation, a token kept in the cache itself, so shared by all
-  app servers. Once a change to any record of the `policy` app is committed, the generation is
-  renewed, and every page is rendered anew.
+- Every kept answer holds the content generation it was rendered in, a token kept in the cache
+  itself, so shared by all app servers. Once a change to any record of the `policy` app is
+  committed, the generation is renewed, and every page is rendered anew. The generation and the
+  answer are read together, in one round trip.
 - Scheduled publication and expiry change what the public sees without a save, so an answer is
   served only until the next `publish_at` or `unpublish_at` to come, asked of the database once
   per generation. The time is `timezone.now()`, the clock `published()` reads.
@@ -21,8 +22,11 @@ import logging
 import math
 import secrets
 import time
+from functools import lru_cache
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Min, Q
@@ -42,13 +46,16 @@ logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "pages"
 GENERATION_KEY = "page:generation"
+# The time of the next scheduled publication or expiry, with the generation it was asked in.
+SCHEDULE_KEY = "page:next-change"
 RETRY_AFTER_ERROR = 5
 QUIET_AFTER_REDIS_ERROR = 60
 # The socket errors that django-redis does not wrap count as a failure of the cache too.
 CACHE_ERRORS = (RedisError, OSError)
+MESSAGES_COOKIE_NAME = CookieStorage.cookie_name
 # What a kept answer may vary on: the key holds the Accept header and the language; the cookie
 # and the authorization only change the answer for signed-in users, whose requests pass by.
-KEYED_VARY_HEADERS = {"accept", "accept-language", "cookie", "authorization"}
+KEYED_VARY_HEADERS = {"accept", "accept-language", "cookie", "authorization", "origin"}
 PRIVATE_DIRECTIVES = {"private", "no-cache", "no-store"}
 
 
@@ -64,18 +71,24 @@ class PageStore:
     def cache(self):
         return caches[CACHE_ALIAS]
 
-    def generation(self):
-        """The current generation, or None while the cache fails."""
-        if self.failed:
-            return self.renew_generation()
-        return self._attempt(self.cache.get_or_set, GENERATION_KEY, new_generation, timeout=None)
+    def lookup(self, key):
+        """The current generation, the answer kept under the key and the next scheduled change,
+        each None if absent; None alone while the cache fails."""
+        if self.failed and self.renew_generation() is None:
+            return None
+        found = self._attempt(self.cache.get_many, [GENERATION_KEY, key, SCHEDULE_KEY])
+        if found is None:
+            return None
+        generation = found.get(GENERATION_KEY) or self._attempt(
+            self.cache.get_or_set, GENERATION_KEY, new_generation, timeout=None
+        )
+        if generation is None:
+            return None
+        return generation, found.get(key), found.get(SCHEDULE_KEY)
 
     def renew_generation(self):
         """Start a new generation: no answer kept so far is served again."""
         return self._attempt(self._renew_generation)
-
-    def get_many(self, keys):
-        return self._attempt(self.cache.get_many, keys) or {}
 
     def set(self, key, value, *, timeout):
         self._attempt(self.cache.set, key, value, timeout=timeout)
@@ -118,9 +131,11 @@ pages = PageStore()
 class PageCacheMiddleware:
     """Answers anonymous reads from the page cache, and keeps the answers that may be shared.
 
-    It comes after the authentication and locale middleware, which it needs, and before none
-    that changes the view's answer: the middleware above it still run on a cached answer, and
-    add their headers and cookies as for any other.
+    It comes before the session, authentication and locale middleware, so that a hit costs little
+    more than one round trip to the cache: it tells an anonymous reader by the absence of a
+    session cookie and of credentials, and finds the language as the locale middleware does. The
+    answer it keeps is the one those middleware gave; the middleware above it still run on a
+    cached answer, and add their headers as for any other.
     """
 
     def __init__(self, get_response):
@@ -129,26 +144,32 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not settings.PAGE_CACHE_SECONDS or not is_anonymous_read(request):
             return self.get_response(request)
-        generation = pages.generation()
-        if generation is None:
+        key = page_key(request)
+        found = pages.lookup(key)
+        if found is None:
             return self.get_response(request)
+        generation, kept, next_change = found
         started = timezone.now()
         now = started.timestamp()
-        key = page_key(request, generation)
-        schedule_key = f"page:next-change:{generation}"
-        found = pages.get_many([key, schedule_key])
-        kept = found.get(key)
-        if kept and now < kept["fresh_until"] and within_rate_limits(request):
+        if (
+            kept
+            and kept["generation"] == generation
+            and now < kept["fresh_until"]
+            and within_rate_limits(request)
+        ):
             return cached_response(request, kept)
         response = self.get_response(request)
         if is_shareable(request, response):
-            next_change = found.get(schedule_key)
-            if next_change is None or next_change <= now:
+            if next_change is None or next_change[0] != generation or next_change[1] <= now:
                 # After the start of the view: a change while it renders ends the answer at once.
-                next_change = next_scheduled_change(after=started)
-                pages.set(schedule_key, next_change, timeout=settings.PAGE_CACHE_SECONDS)
-            fresh_until = min(now + settings.PAGE_CACHE_SECONDS, next_change)
-            pages.set(key, kept_answer(response, fresh_until), timeout=math.ceil(fresh_until - now))
+                next_change = (generation, next_scheduled_change(after=started))
+                pages.set(SCHEDULE_KEY, next_change, timeout=settings.PAGE_CACHE_SECONDS)
+            fresh_until = min(now + settings.PAGE_CACHE_SECONDS, next_change[1])
+            pages.set(
+                key,
+                kept_answer(response, generation=generation, fresh_until=fresh_until),
+                timeout=math.ceil(fresh_until - now),
+            )
         response["X-Cache"] = "miss"
         return response
 
@@ -156,26 +177,37 @@ class PageCacheMiddleware:
 def is_anonymous_read(request):
     return (
         request.method in ("GET", "HEAD")
-        and not request.path.startswith(reverse("admin:index"))
+        and not request.path.startswith(admin_path())
         # The API checks tokens in the view; a request that brings one is the view's to answer.
         and "Authorization" not in request.headers
         # A precondition on a read is the view's to judge, as a 412 in the API's format.
         and "If-Match" not in request.headers
         and "If-Unmodified-Since" not in request.headers
-        and not request.user.is_authenticated
+        # Signed-in users have a session; a visitor's messages wait in a cookie, to be shown.
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and MESSAGES_COOKIE_NAME not in request.COOKIES
     )
 
 
-def page_key(request, generation):
-    """The key of the answer: the URL with host and query, the Accept header and the language."""
+@lru_cache(maxsize=1)
+def admin_path():
+    return reverse("admin:index")
+
+
+def page_key(request):
+    """The key of the answer: the URL with host and query, the headers the answer varies on, and
+    the language, found as LocaleMiddleware finds it (from the URL's prefix, else the language
+    cookie and Accept-Language)."""
     variant = "\n".join(
         [
             request.build_absolute_uri(),
             request.headers.get("Accept", ""),
-            translation.get_language() or "",
+            # CORS headers answer the origin.
+            request.headers.get("Origin", ""),
+            translation.get_language_from_request(request, check_path=True),
         ]
     )
-    return f"page:{generation}:{hashlib.sha256(variant.encode()).hexdigest()}"
+    return f"page:{hashlib.sha256(variant.encode()).hexdigest()}"
 
 
 def is_shareable(request, response):
@@ -199,10 +231,12 @@ def header_values(response, header):
     return {value.split("=", 1)[0].strip().lower() for value in values if value.strip()}
 
 
-def kept_answer(response, fresh_until):
+def kept_answer(response, *, generation, fresh_until):
     return {
+        "generation": generation,
         "status": response.status_code,
-        # The view's own headers only: the middleware above add theirs to every answer.
+        # The view's and those of the middleware below: the middleware above add theirs to
+        # every answer.
         "headers": list(response.items()),
         "content": response.content,
         "view_flags": view_flags(response),
@@ -247,6 +281,8 @@ def within_rate_limits(request):
     """
     if not request.path.startswith(API_PATH_PREFIX):
         return True
+    # The throttles key an anonymous reader by address; authentication has not run yet.
+    request.user = AnonymousUser()
     throttles = [throttle() for throttle in api_settings.DEFAULT_THROTTLE_CLASSES]
     # Every throttle records the request, as in DRF's own check: none is skipped.
     allowed = [throttle.allow_request(request, None) for throttle in throttles]

@@ -15,7 +15,7 @@ from django.core.signals import request_finished
 from django.dispatch import receiver
 from django.utils.functional import SimpleLazyObject, empty
 from pythonjsonlogger.core import RESERVED_ATTRS
-from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter as BaseJsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Long enough for any tracing ID in use, and nothing that could forge a second log line.

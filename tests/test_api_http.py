@@ -16,10 +16,12 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework import renderers, serializers
+from rest_framework.authtoken.models import Token
 
 from policy.api.errors import field_errors
 from policy.api.export import CSVExportMixin, CSVRenderer
 from policy.api.renderers import JSONRenderer
+from policy.api.throttling import AnonRateThrottle
 from policy.models import CommitmentKind, PublicationStatus
 
 from .factories import (
@@ -145,6 +147,43 @@ def test_too_many_requests_answer_429_with_retry_after(client, settings):
     body = assert_problem(response, 429)
     assert body["title"] == "Too Many Requests"
     assert 0 < int(response["Retry-After"]) <= 60
+
+
+@pytest.mark.parametrize(
+    ("rates", "signed_in", "allowed"),
+    [
+        # Anonymous clients have the anonymous limit alone, signed-in users the user limit alone.
+        ({"anon": "2/minute", "user": "1/minute"}, False, 2),
+        ({"anon": "1/minute", "user": "3/minute"}, True, 3),
+    ],
+    ids=["anonymous", "signed-in"],
+)
+def test_each_client_is_held_to_the_limit_of_its_kind(
+    client, settings, publisher, rates, signed_in, allowed
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    headers = {}
+    if signed_in:
+        headers["Authorization"] = f"Token {Token.objects.create(user=publisher).key}"
+
+    statuses = [client.get("/api/v1/countries/", headers=headers).status_code for _ in range(4)]
+
+    assert statuses == [200] * allowed + [429] * (4 - allowed)
+
+
+def test_the_count_starts_again_with_the_next_window(client, settings, monkeypatch):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "1/minute", "user": "1/minute"},
+    }
+    clock = iter([120.0, 130.0, 180.0])
+    monkeypatch.setattr(AnonRateThrottle, "timer", lambda self: next(clock))
+
+    first, refused, next_window = (client.get("/api/v1/countries/") for _ in range(3))
+
+    assert first.status_code == 200
+    assert (refused.status_code, refused["Retry-After"]) == (429, "50")
+    assert next_window.status_code == 200
 
 
 # Conditional requests and caching
@@ -503,9 +542,9 @@ def test_csv_query_count_does_not_grow_with_rows(client, django_assert_num_queri
     for _ in range(rows):
         full_commitment()
 
-    # Savepoint and release around the view; then, streamed, the commitments and one query
-    # each for parties, countries, focus areas, quotes and status history per chunk of rows.
-    with django_assert_num_queries(8):
+    # Streamed: the commitments, and one query each for parties, countries, focus areas, quotes
+    # and status history per chunk of rows.
+    with django_assert_num_queries(6):
         assert len(csv_rows(client.get("/api/v1/commitments/", {"format": "csv"}))) == rows
 
 
@@ -514,8 +553,8 @@ def test_csv_prefetches_per_chunk(client, django_assert_num_queries, monkeypatch
     for _ in range(25):
         CommitmentFactory()
 
-    # Savepoint and release, the commitments, then five prefetches for each of three chunks.
-    with django_assert_num_queries(2 + 1 + 5 * 3):
+    # The commitments, then five prefetches for each of three chunks.
+    with django_assert_num_queries(1 + 5 * 3):
         assert len(csv_rows(client.get("/api/v1/commitments/", {"format": "csv"}))) == 25
 
 

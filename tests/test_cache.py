@@ -160,11 +160,23 @@ def test_a_page_with_its_own_security_policy_keeps_it_when_served_from_the_cache
             {"path": "/api/v1/commitments/", "HTTP_ACCEPT_LANGUAGE": "es"},
         ),
         (
+            {"path": "/api/v1/commitments/", "HTTP_COOKIE": "django_language=en"},
+            {"path": "/api/v1/commitments/", "HTTP_COOKIE": "django_language=es"},
+        ),
+        (
             {"path": "/api/v1/commitments/", "HTTP_HOST": "localhost"},
             {"path": "/api/v1/commitments/", "HTTP_HOST": "127.0.0.1"},
         ),
     ],
-    ids=["language-prefix", "query", "api-query", "accept", "accept-language", "host"],
+    ids=[
+        "language-prefix",
+        "query",
+        "api-query",
+        "accept",
+        "accept-language",
+        "language-cookie",
+        "host",
+    ],
 )
 def test_each_language_query_format_and_host_has_its_own_answer(visitor, first, second):
     CommitmentFactory()
@@ -190,6 +202,22 @@ def test_json_and_csv_of_one_record_are_kept_apart(visitor):
     assert csv_again["Content-Type"].startswith("text/csv")
     assert csv_again.content.decode().startswith("title,slug,")
     assert json_again.json()["title"] == "Scholarships"
+
+
+def test_each_origin_gets_the_cors_headers_of_its_own(visitor, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://reader.example"]
+    url = "/api/v1/countries/"
+    from_the_reader = {"Origin": "https://reader.example"}
+
+    first = visitor.get(url, headers=from_the_reader)
+    without_origin = visitor.get(url)
+    again = visitor.get(url, headers=from_the_reader)
+
+    assert first["Access-Control-Allow-Origin"] == "https://reader.example"
+    assert served_from(without_origin) == "miss"
+    assert "Access-Control-Allow-Origin" not in without_origin
+    assert served_from(again) == "hit"
+    assert again["Access-Control-Allow-Origin"] == "https://reader.example"
 
 
 def test_absolute_links_are_those_of_the_host_asked(visitor):
@@ -291,6 +319,18 @@ def test_api_token_requests_pass_the_cache_by(visitor, publisher):
     assert "X-Cache" not in with_token
     assert [each["title"] for each in with_token.json()["results"]] == ["Draft pledge"]
     assert anonymous.json()["results"] == []
+
+
+@pytest.mark.parametrize("cookie", [django_settings.SESSION_COOKIE_NAME, "messages"])
+def test_a_visitor_with_a_session_or_messages_waiting_passes_the_cache_by(visitor, cookie):
+    visitor.get("/en/")
+    assert served_from(visitor.get("/en/")) == "hit"
+    visitor.cookies[cookie] = "anything"
+
+    response = visitor.get("/en/")
+
+    assert response.status_code == 200
+    assert "X-Cache" not in response
 
 
 def test_the_admin_is_never_cached(visitor):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from csp.utils import build_policy
 from django.conf import settings as django_settings
 from django.core.management.utils import get_random_secret_key
 
@@ -88,6 +89,16 @@ def test_only_redoc_may_use_inline_styles_and_blob_workers(client, db):
     assert policy["worker-src"] == ["blob:"]
     assert policy["script-src"] == ["'self'"]
     assert "worker-src" not in policy_of(client.get("/api/v1/docs/"))
+
+
+def test_the_site_policy_is_django_csps_own_and_follows_a_change_of_the_setting(
+    client, db, settings
+):
+    assert client.get("/en/")["Content-Security-Policy"] == build_policy()
+
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+
+    assert client.get("/en/")["Content-Security-Policy"] == "default-src 'none'"
 
 
 @pytest.mark.parametrize(

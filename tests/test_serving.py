@@ -4,8 +4,11 @@ served by whitenoise with far-future caching, and Gunicorn's configuration."""
 import gzip
 import importlib
 import json
+import os
 import re
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -230,3 +233,22 @@ def test_a_deployment_does_not_serve_uploads_from_django(client, media_root):
     (media_root / "images" / "photo.webp").write_bytes(b"RIFF-webp")
 
     assert client.get("/media/images/photo.webp").status_code == 404
+
+
+def test_the_wsgi_application_leaves_what_it_loaded_out_of_garbage_collection():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import gc, config.wsgi; print(gc.get_freeze_count())",
+        ],
+        cwd=django_settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    # Django, the apps and their models: tens of thousands of objects.
+    assert int(result.stdout) > 10_000

@@ -62,6 +62,9 @@ MIDDLEWARE = [
     "policy.middleware.RejectNullCharactersMiddleware",
     # A view that cannot reach the database answers 503 rather than 500 (policy/availability.py).
     "policy.availability.DatabaseUnavailableMiddleware",
+    # Before sessions, authentication and locale, which a cached answer does without
+    # (policy/cache.py); after the guards above, whose answers it never keeps.
+    "policy.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware, so its redirects carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
@@ -73,8 +76,8 @@ MIDDLEWARE = [
     "policy.security.PermissionDeniedLogMiddleware",
     # Turns a login that django-axes refused into its lockout page.
     "axes.middleware.AxesMiddleware",
-    # Last: it needs the user and the language, and keeps the view's answer as the view gave it.
-    "policy.cache.PageCacheMiddleware",
+    # Last, to wrap the view alone in the transaction of a write.
+    "policy.transactions.AtomicWritesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,7 +104,7 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Writes are atomic per request: policy.transactions.AtomicWritesMiddleware, not ATOMIC_REQUESTS.
 # Each worker keeps its connection for up to a minute, checked before a request reuses it. A new
 # connection per request cost up to half the throughput; psycopg's pool did no better for workers
 # that serve one request at a time (bench/results/connection-reuse.md).

@@ -21,6 +21,8 @@ from rest_framework import exceptions, renderers
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from policy.transactions import roll_back_write
+
 API_PATH_PREFIX = "/api/"
 # What a database that cannot serve for now raises: OperationalError when it cannot be reached, is
 # shutting down or starting up, or has no connection left; InterfaceError on a connection it closed.
@@ -72,6 +74,9 @@ def problem_details_handler(exc, context):
     if response is None:
         return None  # not an API error: Django logs it and answers 500
     request = context["request"]
+    # DRF rolls back only under ATOMIC_REQUESTS; policy.transactions.AtomicWritesMiddleware takes
+    # its place.
+    roll_back_write(request)
     data = response.data
     if (
         isinstance(data, dict)
