@@ -9,9 +9,9 @@ class AtomicWritesMiddleware:
     committed together when it answers, or none when it raises.
 
     Reads take no transaction: PostgreSQL's READ COMMITTED gives each statement its own snapshot
-    either way, and BEGIN, COMMIT and the connection's health check cost a read a fifth of its
-    time on the smallest pages (bench/README.md). Last in MIDDLEWARE, so it wraps the view alone,
-    as ATOMIC_REQUESTS does.
+    either way, and opening one cost every read BEGIN and COMMIT, and a view that reads nothing
+    a connection (a fifth of a trivial view's time). Last in MIDDLEWARE, so it wraps the view
+    alone, as ATOMIC_REQUESTS does.
     """
 
     def __init__(self, get_response):
