@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 import reversion
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
@@ -18,6 +17,7 @@ from tests.factories import (
     CommitmentFactory,
     FocusAreaFactory,
     SourceQuoteFactory,
+    editorial_group,
 )
 
 pytestmark = pytest.mark.django_db
@@ -46,12 +46,8 @@ def frozen_now(monkeypatch):
 
 class TestRoles:
     def test_the_groups_separate_editing_from_publishing(self):
-        editor = set(
-            Group.objects.get(name="Editor").permissions.values_list("codename", flat=True)
-        )
-        publisher = set(
-            Group.objects.get(name="Publisher").permissions.values_list("codename", flat=True)
-        )
+        editor = set(editorial_group("Editor").permissions.values_list("codename", flat=True))
+        publisher = set(editorial_group("Publisher").permissions.values_list("codename", flat=True))
         assert {"add_commitment", "change_commitment", "add_statusupdate"} <= editor
         assert not {p for p in editor if p.startswith(("publish_", "delete_commitment"))}
         assert editor < publisher
