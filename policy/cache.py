@@ -17,6 +17,7 @@ A kept answer is never served once it is out of date:
   it is renewed once the cache answers again.
 """
 
+import dataclasses
 import hashlib
 import logging
 import math
@@ -36,6 +37,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import cc_delim_re, get_conditional_response
 from django.utils.http import parse_http_date_safe
+from django_redis.cache import RedisCache
 from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 
@@ -71,20 +73,45 @@ class PageStore:
     def cache(self):
         return caches[CACHE_ALIAS]
 
-    def lookup(self, key):
-        """The current generation, the answer kept under the key and the next scheduled change,
-        each None if absent; None alone while the cache fails."""
+    def lookup(self, key, *, counters=()):
+        """The current generation, the answer kept under the key and the next scheduled change, or
+        None while the cache fails.
+
+        The rate-limit counters ({key in the default cache: timeout}) are raised by one in the same
+        round trip when the default cache is the same Redis; `Found.counts` is None otherwise.
+        """
         if self.failed and self.renew_generation() is None:
             return None
-        found = self._attempt(self.cache.get_many, [GENERATION_KEY, key, SCHEDULE_KEY])
-        if found is None:
+        read = self._attempt(self._read, [GENERATION_KEY, key, SCHEDULE_KEY], counters)
+        if read is None:
             return None
-        generation = found.get(GENERATION_KEY) or self._attempt(
+        values, counts = read
+        generation = values.get(GENERATION_KEY) or self._attempt(
             self.cache.get_or_set, GENERATION_KEY, new_generation, timeout=None
         )
         if generation is None:
             return None
-        return generation, found.get(key), found.get(SCHEDULE_KEY)
+        return Found(generation, values.get(key), values.get(SCHEDULE_KEY), counts)
+
+    def _read(self, keys, counters):
+        counters_cache = caches["default"]
+        if not (counters and shares_redis(self.cache, counters_cache)):
+            return self.cache.get_many(keys), None
+        pages_client, counters_client = self.cache.client, counters_cache.client
+        pipeline = pages_client.get_client(write=True).pipeline(transaction=False)
+        pipeline.mget([pages_client.make_key(key) for key in keys])
+        for counter, timeout in counters.items():
+            counter_key = counters_client.make_key(counter)
+            # What WindowCountThrottle.count does: the first of the window sets the count.
+            pipeline.set(counter_key, 0, ex=timeout, nx=True)
+            pipeline.incr(counter_key)
+        values, *written = pipeline.execute()
+        found = {
+            key: pages_client.decode(value)
+            for key, value in zip(keys, values, strict=True)
+            if value is not None
+        }
+        return found, dict(zip(counters, written[1::2], strict=True))
 
     def renew_generation(self):
         """Start a new generation: no answer kept so far is served again."""
@@ -92,6 +119,22 @@ class PageStore:
 
     def set(self, key, value, *, timeout):
         self._attempt(self.cache.set, key, value, timeout=timeout)
+
+    def keep(self, key, value, *, found, started, seconds):
+        """Keep a value computed from the content as of `started` (in the generation found by the
+        lookup) for at most `seconds`, and never past the next scheduled change."""
+        now = started.timestamp()
+        next_change = found.next_change
+        if next_change is None or next_change[0] != found.generation or next_change[1] <= now:
+            # After the start of the work: a change while it ran ends the value at once.
+            next_change = (found.generation, next_scheduled_change(after=started))
+            self.set(SCHEDULE_KEY, next_change, timeout=seconds)
+        fresh_until = min(now + seconds, next_change[1])
+        self.set(
+            key,
+            {**value, "generation": found.generation, "fresh_until": fresh_until},
+            timeout=math.ceil(fresh_until - now),
+        )
 
     def _renew_generation(self):
         generation = new_generation()
@@ -120,6 +163,23 @@ class PageStore:
             return None
 
 
+@dataclasses.dataclass(frozen=True)
+class Found:
+    generation: str
+    kept: dict | None
+    next_change: tuple | None
+    # The rate-limit counts, if they were raised with the lookup.
+    counts: dict | None
+
+
+def shares_redis(cache, other):
+    return (
+        isinstance(cache, RedisCache)
+        and isinstance(other, RedisCache)
+        and cache._server == other._server
+    )
+
+
 def new_generation():
     # Random, so that a generation lost with the cache's memory can never come back.
     return secrets.token_hex(8)
@@ -145,33 +205,33 @@ class PageCacheMiddleware:
         if not settings.PAGE_CACHE_SECONDS or not is_anonymous_read(request):
             return self.get_response(request)
         key = page_key(request)
-        found = pages.lookup(key)
+        limits = rate_limits(request)
+        found = pages.lookup(
+            key, counters={counter: limit.counter_timeout for counter, limit in limits.items()}
+        )
         if found is None:
             return self.get_response(request)
-        generation, kept, next_change = found
         started = timezone.now()
-        now = started.timestamp()
-        if (
-            kept
-            and kept["generation"] == generation
-            and now < kept["fresh_until"]
-            and within_rate_limits(request)
+        within_limits = count_against_rate_limits(request, limits, found.counts)
+        if within_limits and is_current(
+            found.kept, generation=found.generation, now=started.timestamp()
         ):
-            return cached_response(request, kept)
+            return cached_response(request, found.kept)
         response = self.get_response(request)
         if is_shareable(request, response):
-            if next_change is None or next_change[0] != generation or next_change[1] <= now:
-                # After the start of the view: a change while it renders ends the answer at once.
-                next_change = (generation, next_scheduled_change(after=started))
-                pages.set(SCHEDULE_KEY, next_change, timeout=settings.PAGE_CACHE_SECONDS)
-            fresh_until = min(now + settings.PAGE_CACHE_SECONDS, next_change[1])
-            pages.set(
+            pages.keep(
                 key,
-                kept_answer(response, generation=generation, fresh_until=fresh_until),
-                timeout=math.ceil(fresh_until - now),
+                kept_answer(response),
+                found=found,
+                started=started,
+                seconds=settings.PAGE_CACHE_SECONDS,
             )
         response["X-Cache"] = "miss"
         return response
+
+
+def is_current(kept, *, generation, now):
+    return kept is not None and kept["generation"] == generation and now < kept["fresh_until"]
 
 
 def is_anonymous_read(request):
@@ -231,16 +291,14 @@ def header_values(response, header):
     return {value.split("=", 1)[0].strip().lower() for value in values if value.strip()}
 
 
-def kept_answer(response, *, generation, fresh_until):
+def kept_answer(response):
     return {
-        "generation": generation,
         "status": response.status_code,
         # The view's and those of the middleware below: the middleware above add theirs to
         # every answer.
         "headers": list(response.items()),
         "content": response.content,
         "view_flags": view_flags(response),
-        "fresh_until": fresh_until,
     }
 
 
@@ -274,19 +332,56 @@ def cached_response(request, kept):
     return response
 
 
-def within_rate_limits(request):
-    """A cached API answer counts against the API's rate limits, as the view's own would.
+def remembered(name, compute):
+    """What `compute()` returns, kept in the fragment cache until the content changes.
+
+    For what the public is shown alike on many pages and must otherwise be read from the
+    database on each, such as the options of the filters. It is kept as the page cache keeps a
+    page: in the same generation, and never past the next scheduled publication or expiry. The
+    name must say all that the value depends on but the content and the language.
+    """
+    seconds = settings.FRAGMENT_CACHE_SECONDS
+    key = f"fragment:{name}:{translation.get_language()}"
+    started = timezone.now()
+    found = pages.lookup(key) if seconds else None
+    if found is None:
+        return compute()
+    if is_current(found.kept, generation=found.generation, now=started.timestamp()):
+        return found.kept["value"]
+    value = compute()
+    pages.keep(key, {"value": value}, found=found, started=started, seconds=seconds)
+    return value
+
+
+def rate_limits(request):
+    """The API's rate limits on the request, by the key of their count: a cached API answer counts
+    against them, as the view's own would.
 
     Otherwise the limit would not hold for any URL read twice within the cache's time.
     """
     if not request.path.startswith(API_PATH_PREFIX):
-        return True
+        return {}
     # The throttles key an anonymous reader by address; authentication has not run yet.
     request.user = AnonymousUser()
-    throttles = [throttle() for throttle in api_settings.DEFAULT_THROTTLE_CLASSES]
-    # Every throttle records the request, as in DRF's own check: none is skipped.
-    allowed = [throttle.allow_request(request, None) for throttle in throttles]
-    return all(allowed)
+    limits = {}
+    for throttle_class in api_settings.DEFAULT_THROTTLE_CLASSES:
+        throttle = throttle_class()
+        if (counter := throttle.counter(request, None)) is not None:
+            limits[counter] = throttle
+    return limits
+
+
+def count_against_rate_limits(request, limits, counts):
+    """Whether the request is within every limit, counted now unless the lookup counted it.
+
+    The counts are left on the request for the view's throttles, which would otherwise count a
+    request that the cache does not answer a second time. Every limit records the request, as in
+    DRF's own check: none is skipped.
+    """
+    if counts is None:
+        counts = {counter: limit.count(counter) for counter, limit in limits.items()}
+    request.rate_limit_counts = counts
+    return all(limit.allows(counts[counter]) for counter, limit in limits.items())
 
 
 def next_scheduled_change(*, after):

@@ -1,7 +1,9 @@
 """One FilterSet per listed model, shared by the HTML lists and the API.
 
 Choices that name records offer only those the request may see, so no draft leaks through a form.
-They are built per request: what is published depends on the time, and on preview mode.
+What is published depends on the time, and on preview mode: the public's choices are kept in the
+fragment cache (policy/cache.py), which keeps them only until the next change, scheduled or not;
+a preview's are read anew.
 """
 
 import datetime
@@ -13,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
 from policy import preview
+from policy.cache import remembered
 from policy.models import (
     Article,
     Commitment,
@@ -42,19 +45,33 @@ def named_in(records, field_name):
 
 
 class ModelChoiceIterator(django_filters.fields.ModelChoiceIterator):
-    """The choices read in one query. Django's reads them with iterator(), which on PostgreSQL
-    outside a transaction opens a server-side cursor: four round trips, for a hundred rows."""
+    """The choices read in one query, or from the fragment cache when they are shared.
+
+    Django's reads them with iterator(), which on PostgreSQL outside a transaction opens a
+    server-side cursor: four round trips, for a hundred rows.
+    """
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for record in self.queryset:
-            yield self.choice(record)
+        if self.field.shared_as:
+            yield from remembered(self.field.shared_as, self.read)
+        else:
+            yield from self.read()
+
+    def read(self):
+        # The option's value and label as text, which the cache keeps, rather than the record.
+        return [
+            (self.field.prepare_value(record), self.field.label_from_instance(record))
+            for record in self.queryset
+        ]
 
 
 class ModelChoiceField(django_filters.fields.ModelChoiceField):
     widget = Select
     iterator = ModelChoiceIterator
+    # The name of the choices in the fragment cache, when they are the public's.
+    shared_as = None
 
 
 class ChoiceField(django_filters.fields.ChoiceField):
@@ -63,6 +80,14 @@ class ChoiceField(django_filters.fields.ChoiceField):
 
 class ModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = ModelChoiceField
+
+    @property
+    def field(self):
+        field = super().field
+        request = self.get_request()
+        if request is not None and not preview.previewing(request):
+            field.shared_as = f"choices:{self.model._meta.label_lower}.{self.field_name}"
+        return field
 
 
 class ChoiceFilter(django_filters.ChoiceFilter):

@@ -666,6 +666,82 @@ def test_without_scheduled_changes_an_answer_is_kept_for_the_configured_time(
     assert served_from(visitor.get(url)) == "miss"
 
 
+# The fragment cache: the filters' options, kept between pages
+
+
+@pytest.fixture
+def fragments(settings):
+    """The fragment cache on and the page cache off, so that every page is rendered."""
+    settings.PAGE_CACHE_SECONDS = 0
+    settings.FRAGMENT_CACHE_SECONDS = 300
+
+
+def focus_area_options(response):
+    form = response.context["filter"].form
+    return [label for value, label in form.fields["focus_area"].choices if value]
+
+
+@pytest.mark.parametrize("fragment_seconds, queries", [(300, 2), (0, 5)])
+def test_the_filters_options_are_read_once_for_every_page_that_shows_them(
+    visitor, settings, fragment_seconds, queries, django_assert_num_queries
+):
+    settings.FRAGMENT_CACHE_SECONDS = fragment_seconds
+    CommitmentFactory(title="Port of Chancay").focus_areas.add(FocusAreaFactory(name="Energy"))
+    url = reverse("policy:commitment_list")
+    first = visitor.get(url)
+
+    # The count and the page of commitments, and with the cache off the three lists of options.
+    with django_assert_num_queries(queries):
+        other = visitor.get(f"{url}?sort=recent")
+
+    assert focus_area_options(first) == focus_area_options(other) == ["Energy"]
+    assert "Port of Chancay" in other.content.decode()
+
+
+def test_a_new_option_is_offered_once_its_record_is_committed(visitor, fragments, committed):
+    FocusAreaFactory(name="Energy")
+    url = reverse("policy:commitment_list")
+    before = focus_area_options(visitor.get(url))
+
+    with committed():
+        FocusAreaFactory(name="Agriculture")
+    after = focus_area_options(visitor.get(url))
+
+    assert before == ["Energy"]
+    assert after == ["Energy", "Agriculture"]
+
+
+def test_a_scheduled_option_is_offered_at_its_time_without_a_save(visitor, fragments, monkeypatch):
+    now = timezone.now()
+    FocusAreaFactory(name="Energy")
+    FocusAreaFactory(name="Agriculture", publish_at=now + datetime.timedelta(seconds=60))
+    url = reverse("policy:commitment_list")
+
+    def options_at(seconds):
+        at(now + datetime.timedelta(seconds=seconds), monkeypatch)
+        return focus_area_options(visitor.get(url))
+
+    assert options_at(0) == ["Energy"]
+    assert options_at(59) == ["Energy"]
+    assert options_at(60) == ["Energy", "Agriculture"]
+
+
+def test_a_preview_offers_drafts_and_the_public_never_gets_them(
+    visitor, fragments, publisher_client
+):
+    FocusAreaFactory(name="Energy")
+    FocusAreaFactory(name="Draft theme", publication_status=DRAFT)
+    url = reverse("policy:commitment_list")
+    public_before = focus_area_options(visitor.get(url))
+    publisher_client.post(reverse("policy:preview"), {"preview": "on", "next": url})
+
+    preview = focus_area_options(publisher_client.get(url))
+    public_after = focus_area_options(visitor.get(url))
+
+    assert public_before == public_after == ["Energy"]
+    assert preview == ["Energy", "Draft theme"]
+
+
 # Redis: shared by every app server, and not needed to serve
 
 
@@ -744,6 +820,58 @@ def test_two_app_servers_share_the_kept_pages_and_the_generation_through_redis(
     assert served_from(after_the_edit) == "miss"
     assert "After" in after_the_edit.content.decode()
     assert redis.Redis.from_url(REDIS_URL).keys("*page:generation")
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """The number of times a Redis client sends, each a round trip (a pipeline sends once)."""
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(connection, command, *args, **kwargs):
+        sent.append(command)
+        return send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    return sent
+
+
+def anonymous_api_counts():
+    """The API's request counts of anonymous clients, by window."""
+    server = redis.Redis.from_url(REDIS_URL)
+    return [int(server.get(key)) for key in server.keys("*throttle_anon_*")]
+
+
+def test_with_redis_an_api_hit_is_counted_in_the_round_trip_that_finds_it(
+    live_redis, visitor, redis_round_trips, settings
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "2/minute", "user": "2/minute"},
+    }
+    url = "/api/v1/countries/"
+    first = visitor.get(url)
+    redis_round_trips.clear()
+    second = visitor.get(url)
+    round_trips_of_a_hit = len(redis_round_trips)
+    third = visitor.get(url)
+
+    assert [served_from(first), served_from(second)] == ["miss", "hit"]
+    assert round_trips_of_a_hit == 1
+    assert third.status_code == 429
+    # The miss and the refused request went to the view: each is counted once all the same.
+    assert anonymous_api_counts() == [3]
+
+
+def test_with_redis_a_page_hit_counts_no_api_request(live_redis, visitor, redis_round_trips):
+    visitor.get("/en/commitments/")
+    redis_round_trips.clear()
+
+    hit = visitor.get("/en/commitments/")
+
+    assert served_from(hit) == "hit"
+    assert len(redis_round_trips) == 1
+    assert anonymous_api_counts() == []
 
 
 @pytest.fixture

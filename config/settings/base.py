@@ -146,6 +146,9 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # How long an anonymous page or API read may be answered from the page cache; 0 turns it off.
 # Off by default without Redis: one process's memory would not hear of edits made through another.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
+# How long what many pages show alike (the options of the filters) may be kept between changes of
+# the content, in the same cache and with the same invalidation; 0 turns it off.
+FRAGMENT_CACHE_SECONDS = env.int("FRAGMENT_CACHE_SECONDS", default=3600 if REDIS_URL else 0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
