@@ -59,6 +59,8 @@ MESSAGES_COOKIE_NAME = CookieStorage.cookie_name
 # and the authorization only change the answer for signed-in users, whose requests pass by.
 KEYED_VARY_HEADERS = {"accept", "accept-language", "cookie", "authorization", "origin"}
 PRIVATE_DIRECTIVES = {"private", "no-cache", "no-store"}
+# The headers of a read that asks for the answer only if the reader's copy is out of date.
+REVALIDATION_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 
 
 class PageStore:
@@ -217,7 +219,16 @@ class PageCacheMiddleware:
             found.kept, generation=found.generation, now=started.timestamp()
         ):
             return cached_response(request, found.kept)
+        # The view gives the whole answer even to a reader who only revalidates its copy, so that
+        # it can be kept: else an expired answer would not be kept again while every reader only
+        # revalidated. The reader still gets 304 Not Modified if its copy is current.
+        revalidation = {
+            header: request.META.pop(header)
+            for header in REVALIDATION_HEADERS
+            if header in request.META
+        }
         response = self.get_response(request)
+        request.META.update(revalidation)
         if is_shareable(request, response):
             pages.keep(
                 key,
@@ -226,6 +237,8 @@ class PageCacheMiddleware:
                 started=started,
                 seconds=settings.PAGE_CACHE_SECONDS,
             )
+        if revalidation:
+            response = not_modified_if_current(request, response)
         response["X-Cache"] = "miss"
         return response
 
@@ -322,14 +335,19 @@ def cached_response(request, kept):
         response[header] = value
     for name, value in kept["view_flags"].items():
         setattr(response, name, value)
-    response = get_conditional_response(
+    response = not_modified_if_current(request, response)
+    response["X-Cache"] = "hit"
+    return response
+
+
+def not_modified_if_current(request, response):
+    """304 Not Modified if the reader's copy has the answer's validators, else the answer."""
+    return get_conditional_response(
         request,
         etag=response.get("ETag"),
         last_modified=parse_http_date_safe(response.get("Last-Modified")),
         response=response,
     )
-    response["X-Cache"] = "hit"
-    return response
 
 
 def remembered(name, compute):

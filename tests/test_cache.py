@@ -256,6 +256,26 @@ def test_a_hit_answers_304_to_a_reader_whose_copy_is_current(visitor):
     assert other_tag.content == first.content
 
 
+def test_an_expired_answer_is_kept_again_when_readers_only_revalidate(visitor, monkeypatch):
+    record = CommitmentFactory()
+    now = timezone.now()
+    at(now, monkeypatch)
+    first = visitor.get(commitment_api(record))
+    current_copy = {"If-None-Match": first["ETag"]}
+
+    at(now + datetime.timedelta(seconds=300), monkeypatch)
+    after_expiry = visitor.get(commitment_api(record), headers=current_copy)
+    next_read = visitor.get(commitment_api(record), headers=current_copy)
+    stale_copy = visitor.get(commitment_api(record), headers={"If-None-Match": 'W/"old"'})
+
+    assert (after_expiry.status_code, served_from(after_expiry)) == (304, "miss")
+    assert after_expiry["ETag"] == first["ETag"]
+    assert not after_expiry.content
+    assert (next_read.status_code, served_from(next_read)) == (304, "hit")
+    assert (stale_copy.status_code, served_from(stale_copy)) == (200, "hit")
+    assert stale_copy.content == first.content
+
+
 def test_a_head_request_is_answered_from_the_cache(visitor):
     visitor.get("/en/commitments/")
 
