@@ -43,6 +43,8 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.models import Prefetch
 from django.template.defaultfilters import filesizeformat
 
+from policy.signals import statuses_stored_once
+
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 DATA_FOLDER = "data/"
@@ -449,7 +451,7 @@ def _load_records(archive, members, records):
     """Load each model's records, in the manifest's order, and check that all of them arrived."""
     models = [apps.get_model(label) for label in records]
     with_forward_references = []
-    with connection.constraint_checks_disabled():
+    with connection.constraint_checks_disabled(), statuses_stored_once(using=connection.alias):
         for label in records:
             with io.TextIOWrapper(
                 archive.extractfile(members[_data_name(label)]), encoding="utf-8"

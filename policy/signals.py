@@ -6,9 +6,12 @@ can still restore is kept until that history is deleted.
 
 A commitment's stored current status is that of its latest status update. Signals, rather than
 `save()` and `delete()`, catch every way an update changes: the admin and the API, deletion by
-cascade, and the raw saves of fixtures, reverts from history and backup restores.
+cascade, and the raw saves of fixtures, reverts from history and backup restores. A bulk load
+stores every status once, at its end (`statuses_stored_once`).
 """
 
+import contextlib
+import contextvars
 import logging
 
 from django.apps import apps
@@ -21,6 +24,9 @@ from policy.images import delete_image_files, generate_renditions
 from policy.models import Commitment, Illustrated, StatusUpdate
 
 logger = logging.getLogger(__name__)
+
+# Set while a bulk load leaves the statuses to one update at its end.
+_statuses_deferred = contextvars.ContextVar("statuses_deferred", default=False)
 
 
 @receiver(pre_save)
@@ -100,9 +106,26 @@ def _delete_when_unused(storage, name, *, using):
     transaction.on_commit(delete, using=using)
 
 
+@contextlib.contextmanager
+def statuses_stored_once(*, using):
+    """Store the status of every commitment once, when the block ends, rather than at each save.
+
+    A backup restore or a fixture loads thousands of status updates, and each would update its
+    commitment on its own. If the block fails, nothing is stored: its transaction is undone.
+    """
+    token = _statuses_deferred.set(True)
+    try:
+        yield
+    finally:
+        _statuses_deferred.reset(token)
+    Commitment.objects.using(using).refresh_current_status()
+
+
 @receiver(post_save, sender=StatusUpdate)
 @receiver(post_delete, sender=StatusUpdate)
 def store_current_status(sender, instance, using, **kwargs):
+    if _statuses_deferred.get():
+        return
     Commitment.objects.using(using).filter(pk=instance.commitment_id).refresh_current_status()
     if StatusUpdate.commitment.is_cached(instance):
         # Else the commitment in memory keeps the old status, and writes it back if saved whole.
@@ -112,5 +135,5 @@ def store_current_status(sender, instance, using, **kwargs):
 @receiver(post_save, sender=Commitment)
 def store_current_status_of_restored_commitment(sender, instance, raw, using, **kwargs):
     """A raw save writes the commitment as it was stored, or as history left its status out."""
-    if raw:
+    if raw and not _statuses_deferred.get():
         Commitment.objects.using(using).filter(pk=instance.pk).refresh_current_status()

@@ -1,4 +1,5 @@
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -6,8 +7,9 @@ import reversion
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
+from django.test.utils import CaptureQueriesContext
 from reversion.models import Version
 
 from policy.models import (
@@ -225,6 +227,45 @@ class TestCurrentStatus:
         assert statuses["visa-free-travel-brazil-argentina-peru-chile-uruguay"] == "kept"
         assert statuses["china-celac-joint-action-plan-2025-2027"] == "in_the_works"
         assert set(statuses.values()) == {"kept", "in_the_works", "not_yet_rated"}
+
+    def test_a_fixture_stores_every_status_in_one_update_after_its_last_record(
+        self, tmp_path, django_assert_num_queries
+    ):
+        commitments = CommitmentFactory.create_batch(3)
+        for commitment, status in zip(commitments, ["kept", "stalled", "broken"], strict=True):
+            StatusUpdateFactory(commitment=commitment, date=datetime.date(2025, 1, 1))
+            StatusUpdateFactory(
+                commitment=commitment, date=datetime.date(2025, 6, 1), status=status
+            )
+        fixture = tmp_path / "statuses.json"
+        fixture.write_text(
+            serializers.serialize("json", [*commitments, *StatusUpdate.objects.all()])
+        )
+        Commitment.objects.update(current_status="not_yet_rated")
+
+        with CaptureQueriesContext(connection) as loading:
+            call_command("loaddata", fixture, verbosity=0)
+
+        assert [stored_status(each) for each in commitments] == ["kept", "stalled", "broken"]
+        # The status read from the latest update, as refresh_current_status writes it.
+        status_refreshes = [
+            query["sql"] for query in loading.captured_queries if "COALESCE" in query["sql"]
+        ]
+        assert len(status_refreshes) == 1
+
+    def test_a_fixture_that_fails_to_load_stores_no_status(self, tmp_path):
+        commitment = CommitmentFactory()
+        update = StatusUpdateFactory(commitment=commitment, status="kept")
+        records = json.loads(serializers.serialize("json", [update]))
+        broken = {**records[0], "pk": None, "fields": {**records[0]["fields"], "date": "never"}}
+        fixture = tmp_path / "broken.json"
+        fixture.write_text(json.dumps([records[0], broken]))
+        Commitment.objects.update(current_status="not_yet_rated")
+
+        with pytest.raises(Exception, match="never"):
+            call_command("loaddata", fixture, verbosity=0)
+
+        assert stored_status(commitment) == "not_yet_rated"
 
     def test_reloading_a_commitment_without_its_updates_keeps_their_status(self, tmp_path):
         commitment = CommitmentFactory()
