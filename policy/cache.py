@@ -15,6 +15,10 @@ A kept answer is never served once it is out of date:
 - When the cache fails, pages are served from the database, and it is tried again after a few
   seconds, with one warning per outage. Edits made meanwhile could not renew the generation, so
   it is renewed once the cache answers again.
+
+A cached API answer counts against the API's rate limits; the counts are raised in the same
+round trip to Redis as the lookup. The fragment cache (`remembered`) keeps values that many pages
+show alike, such as the filters' options, under the same rules as the pages.
 """
 
 import dataclasses
