@@ -18,7 +18,7 @@ from django.urls import clear_url_caches
 
 import config.urls
 import policy.cache
-from bench import probe, raw, report, run, servers, targets, wrk
+from bench import cpu, probe, raw, report, run, servers, targets, wrk
 from policy.cache import PageStore
 
 # What wrk printed with bench/report.lua, after a run of 2 s on a local server.
@@ -416,3 +416,26 @@ def test_queries_are_counted_without_transaction_control():
     captured = [{"sql": "BEGIN"}, {"sql": 'SELECT 1 FROM "x"'}, {"sql": "RELEASE SAVEPOINT s1"}]
 
     assert probe.database_queries(captured) == [{"sql": 'SELECT 1 FROM "x"'}]
+
+
+def test_the_cpu_measure_answers_each_path_with_its_status_and_time(capsys):
+    cpu.main(["/healthz", "/no-such-page/", "--requests", "2"])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("/healthz: 200 OK, ")
+    assert lines[1].startswith("/no-such-page/: 404 Not Found, ")
+    assert all(line.endswith(" ms of CPU per request") for line in lines)
+
+
+def test_the_cpu_measure_sends_the_headers_it_is_given():
+    environ = cpu.wsgi_environ("/en/?q=port", dict([cpu.parse_header('If-None-Match: W/"a"')]))
+
+    assert (environ["PATH_INFO"], environ["QUERY_STRING"]) == ("/en/", "q=port")
+    assert environ["HTTP_IF_NONE_MATCH"] == 'W/"a"'
+
+
+def test_the_cpu_measure_refuses_a_header_without_a_name(capsys):
+    with pytest.raises(SystemExit):
+        cpu.main(["/healthz", "--header", "no colon here"])
+
+    assert "is not 'Name: value'" in capsys.readouterr().err
