@@ -42,8 +42,11 @@ def probe(client, target):
         first = client.get(target.path)
         read(first)
     headers = {"headers": {"If-None-Match": first["ETag"]}} if target.revalidate else {}
+    path = target.path
+    if target.unique_parameter:
+        path += f"{'&' if '?' in path else '?'}{target.unique_parameter}=probe"
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(target.path, **headers)
+        response = client.get(path, **headers)
         read(response)
     return {
         "status": response.status_code,

@@ -1,11 +1,15 @@
 -- wrk's figures as one JSON line for bench/run.py: the exact percentiles, the errors by kind,
 -- and the answers that were not the one expected (BENCH_EXPECT_STATUS, BENCH_EXPECT_HEADER).
+-- With BENCH_UNIQUE_PARAMETER=fbclid, each request adds that parameter to the URL with a value of
+-- its own, as the clicks on a shared link do.
 -- Usage: BENCH_EXPECT_STATUS=304 wrk --script bench/report.lua ... URL
 
 local expected_status = tonumber(os.getenv("BENCH_EXPECT_STATUS") or "")
 -- "Name: value", compared without regard to case, such as "X-Cache: hit".
 local expected_header = os.getenv("BENCH_EXPECT_HEADER") or ""
 local header_name, header_value = expected_header:match("^%s*([^:]+):%s*(.-)%s*$")
+
+local unique_parameter = os.getenv("BENCH_UNIQUE_PARAMETER") or ""
 
 local threads = {}
 
@@ -32,6 +36,15 @@ if expected_status or header_name then
             or (header_name and not has_expected_header(headers)) then
             unexpected = unexpected + 1
         end
+    end
+end
+
+if unique_parameter ~= "" then
+    local clicks = 0
+    function request()
+        clicks = clicks + 1
+        local separator = wrk.path:find("?", 1, true) and "&" or "?"
+        return wrk.format(nil, wrk.path .. separator .. unique_parameter .. "=" .. clicks)
     end
 end
 

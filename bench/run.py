@@ -344,6 +344,7 @@ class Benchmark:
             "headers": headers,
             "expect_status": target["expect_status"],
             "expect_header": target["expect_header"],
+            "unique_parameter": target["unique_parameter"],
         }
         # The slow answers are not warmed up: the workers are warm from the targets before,
         # and the memory they take is what is measured.

@@ -38,6 +38,9 @@ class Target:
     primed: bool = False
     # Send If-None-Match with the ETag of a first answer: the client's copy is current.
     revalidate: bool = False
+    # Add this parameter to each request, with a value of its own, as each click on a link
+    # shared on a social network does (fbclid).
+    unique_parameter: str = ""
     # An answer that takes seconds: one connection per worker, at least 30 s of load (Gunicorn's
     # timeout), no warm-up (the targets before it have warmed the workers, and the memory it
     # takes is what is measured), and its queries are counted on its first request.
@@ -93,6 +96,14 @@ def resolve_targets():
             server="cached",
             expect_header="X-Cache: hit",
             primed=True,
+        ),
+        Target(
+            "cache hit: commitment detail, each request with its own fbclid",
+            commitment_page,
+            server="cached",
+            expect_header="X-Cache: hit",
+            primed=True,
+            unique_parameter="fbclid",
         ),
         Target(
             "304: API detail",

@@ -44,9 +44,23 @@ def command(url, *, connections, duration, headers=()):
     return [*arguments, url]
 
 
-def run(url, *, connections, duration, headers=(), expect_status=None, expect_header=""):
-    """Load the URL for `duration` seconds; its figures (see `parse`)."""
-    env = {**os.environ, "BENCH_EXPECT_HEADER": expect_header}
+def run(
+    url,
+    *,
+    connections,
+    duration,
+    headers=(),
+    expect_status=None,
+    expect_header="",
+    unique_parameter="",
+):
+    """Load the URL for `duration` seconds; its figures (see `parse`). With `unique_parameter`,
+    each request adds it to the URL with a value of its own."""
+    env = {
+        **os.environ,
+        "BENCH_EXPECT_HEADER": expect_header,
+        "BENCH_UNIQUE_PARAMETER": unique_parameter,
+    }
     if expect_status is not None:
         env["BENCH_EXPECT_STATUS"] = str(expect_status)
     result = subprocess.run(

@@ -2,7 +2,7 @@
 
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from csp.constants import HEADER
 from csp.middleware import CheckableLazyObject, CSPMiddleware
@@ -15,6 +15,28 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
 from policy.api.errors import API_PATH_PREFIX, ProblemJSONRenderer, problem
+
+# Parameters that say where a visitor came from, not what the page shows, besides those that start
+# with utm_: the click identifiers of Facebook, Google, Microsoft, X, TikTok, LinkedIn, Instagram
+# and Yandex, Mailchimp's campaign and member, and Google Analytics' cross-domain linker.
+TRACKING_PARAMETERS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "igshid",
+        "yclid",
+        "mc_cid",
+        "mc_eid",
+        "_gl",
+    }
+)
 
 # A NUL in JSON: the escape \u0000, unless an odd run of backslashes before it makes it the text
 # "\u0000", or the byte itself.
@@ -47,6 +69,39 @@ class RejectNullCharactersMiddleware:
                 content_type=ProblemJSONRenderer.media_type,
             )
         return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
+
+
+def is_tracking_parameter(name):
+    return name.startswith("utm_") or name in TRACKING_PARAMETERS
+
+
+class DropTrackingParametersMiddleware:
+    """Takes the tracking parameters out of a read's query string, before the page cache and the
+    views see it.
+
+    A link shared on a social network or in a newsletter carries them, and some are new for each
+    click (fbclid, gclid). Left in, every visitor who follows a trending link would miss the page
+    cache and have the page rendered for them, and the page's own links would pass the
+    parameters on. The rest of the query string is kept as it came.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if query and request.method in ("GET", "HEAD"):
+            parts = query.split("&")
+            kept = [
+                part
+                for part in parts
+                if not is_tracking_parameter(unquote_plus(part.partition("=")[0]))
+            ]
+            if len(kept) < len(parts):
+                request.META["QUERY_STRING"] = "&".join(kept)
+                # A cached property: the request reads its GET again, from the new query string.
+                request.__dict__.pop("GET", None)
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):

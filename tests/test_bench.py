@@ -1,7 +1,8 @@
 """The benchmark harness's own logic (bench/): reading wrk, judging the goals, writing the results,
 the baselines' views, and every target answering as expected on a small synthetic dataset.
 
-No timing is checked here, and wrk is not needed: its output is read from a sample it printed.
+No timing is checked here. wrk's output is read from a sample it printed; one test runs wrk
+itself (`apt-get install -y wrk`), on bench/report.lua's own request function.
 """
 
 import importlib
@@ -9,6 +10,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.conf import settings as django_settings
@@ -118,6 +121,46 @@ def test_wrk_is_asked_for_the_exact_figures_and_the_headers():
     assert command[command.index("--connections") + 1] == "4"
     assert command[command.index("--header") + 1] == "If-None-Match: W/1"
     assert command[-1] == "http://127.0.0.1:1/x"
+
+
+class RecordingHandler(BaseHTTPRequestHandler):
+    """Answers every GET with a cache hit, and keeps the paths asked."""
+
+    protocol_version = "HTTP/1.1"
+    paths = []
+
+    def do_GET(self):
+        self.paths.append(self.path)
+        self.send_response(200)
+        self.send_header("X-Cache", "hit")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format, *args):
+        pass
+
+
+def test_wrk_gives_each_request_its_own_value_of_the_unique_parameter():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    RecordingHandler.paths = paths = []
+    try:
+        figures = wrk.run(
+            f"http://127.0.0.1:{server.server_port}/en/page/?kind=training",
+            connections=2,
+            duration=1,
+            expect_header="X-Cache: hit",
+            unique_parameter="fbclid",
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert figures["errors"] == 0
+    assert figures["requests"] >= 10
+    assert all(path.startswith("/en/page/?kind=training&fbclid=") for path in paths)
+    assert len(set(paths)) == len(paths) >= figures["requests"]
 
 
 def test_counts_below_one_are_refused():

@@ -36,6 +36,7 @@ from reversion.models import Version
 
 import policy.cache
 from policy.cache import PageCacheMiddleware, PageStore, RepeatedRedisErrorFilter
+from policy.middleware import DropTrackingParametersMiddleware
 from policy.models import Commitment, FocusArea, PublicationStatus
 from policy.resources import CommitmentResource
 from policy.services import save_record
@@ -184,6 +185,63 @@ def test_each_language_query_format_and_host_has_its_own_answer(visitor, first, 
     assert served_from(visitor.get(**first)) == "hit"
 
     assert served_from(visitor.get(**second)) == "miss"
+
+
+def test_a_link_with_tracking_parameters_is_served_the_page_kept_without_them(visitor):
+    record = CommitmentFactory()
+    kept = visitor.get(commitment_page(record))
+
+    clicks = [
+        visitor.get(f"{commitment_page(record)}?fbclid=IwAR{click}&utm_source=facebook")
+        for click in range(3)
+    ]
+
+    assert [served_from(click) for click in clicks] == ["hit", "hit", "hit"]
+    assert all(click.content == kept.content for click in clicks)
+
+
+def test_a_list_keeps_its_filters_and_page_and_its_links_carry_no_tracking_parameter(visitor):
+    CommitmentFactory.create_batch(25, kind="training")
+    url = reverse("policy:commitment_list")
+
+    first = visitor.get(f"{url}?utm_campaign=launch&kind=training&gclid=abc&page=2")
+    same = visitor.get(f"{url}?kind=training&page=2")
+    other_filter = visitor.get(f"{url}?kind=credit_line&page=1&utm_campaign=launch")
+
+    assert (served_from(first), served_from(same)) == ("miss", "hit")
+    assert served_from(other_filter) == "miss"
+    page = first.content.decode()
+    assert 'href="?kind=training&amp;page=1"' in page
+    assert "utm_campaign" not in page
+    assert "gclid" not in page
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "left"),
+    [
+        (
+            "get",
+            "q=caf%C3%A9+port&utm%5Fsource=x&fbclid=1&sort=title&_gl=1*abc",
+            "q=caf%C3%A9+port&sort=title",
+        ),
+        ("head", "utm_medium=email&mc_eid=42", ""),
+        ("get", "q=fbclid&page=2", "q=fbclid&page=2"),
+        ("post", "utm_source=x", "utm_source=x"),
+    ],
+)
+def test_only_the_tracking_parameters_of_a_read_are_taken_out_of_its_query(method, query, left):
+    seen = {}
+
+    def view(request):
+        seen.update(query=request.META["QUERY_STRING"], parameters=request.GET.dict())
+        return HttpResponse()
+
+    request = getattr(RequestFactory(), method)(f"/en/search/?{query}")
+    assert request.GET  # Read before, as a middleware above may.
+    DropTrackingParametersMiddleware(view)(request)
+
+    assert seen["query"] == left
+    assert seen["parameters"] == RequestFactory().get(f"/en/search/?{left}").GET.dict()
 
 
 def test_json_and_csv_of_one_record_are_kept_apart(visitor):

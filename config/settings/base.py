@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "policy.middleware.RejectNullCharactersMiddleware",
     # A view that cannot reach the database answers 503 rather than 500 (policy/availability.py).
     "policy.availability.DatabaseUnavailableMiddleware",
+    # Before the page cache, so that a link's tracking parameters do not make a page of its own.
+    "policy.middleware.DropTrackingParametersMiddleware",
     # Before sessions, authentication and locale, which a cached answer does without
     # (policy/cache.py); after the guards above, whose answers it never keeps.
     "policy.cache.PageCacheMiddleware",

@@ -24,8 +24,6 @@ register = template.Library()
 
 # About what search results show of a description before they cut it.
 DESCRIPTION_LENGTH = 160
-# Parameters that say where a visitor came from, not what the page shows.
-TRACKING_PARAMETERS = {"fbclid", "gclid", "msclkid", "mc_cid", "mc_eid"}
 # Open Graph wants language_TERRITORY. The copy is British English; es_LA is Facebook's
 # Latin American Spanish.
 OG_LOCALES = {"en": "en_GB", "es": "es_LA", "pt-br": "pt_BR", "zh-hans": "zh_CN"}
@@ -54,14 +52,14 @@ def canonical_url(request, record=None):
     """The address search engines should index for this page.
 
     A record's page is one page whatever its query string says. A list keeps the filters and
-    page it shows, in a stable order, without empty fields, tracking parameters or `page=1`.
+    page it shows, in a stable order, without empty fields or `page=1` (tracking parameters never
+    reach it: policy.middleware.DropTrackingParametersMiddleware).
     """
     if record is not None:
         return request.build_absolute_uri(request.path)
     kept = sorted(
         (key, value)
         for key, values in request.GET.lists()
-        if not key.startswith("utm_") and key not in TRACKING_PARAMETERS
         for value in values
         if value and not (key == "page" and value == "1")
     )
