@@ -264,6 +264,8 @@ class Commitment(Publishable):
         permissions = [("publish_commitment", _("Can publish, unpublish, schedule and archive"))]
         indexes = [
             models.Index(fields=["current_status"], name="policy_commitment_status"),
+            # The list's filters by kind, alone or with the status.
+            models.Index(fields=["kind", "current_status"], name="policy_commitment_kind_status"),
             # The lists' default order: a page is read in order instead of sorting them all.
             models.Index(fields=["title"], name="policy_commitment_title"),
         ]
