@@ -3,7 +3,9 @@ from decimal import Decimal
 
 import pytest
 from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.forms.renderers import DjangoTemplates, Jinja2
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +20,7 @@ from policy.models import (
     FocusArea,
     PublicationStatus,
 )
+from policy.filters import ArticleFilterSet, CommitmentFilterSet
 from policy.widgets import Select
 from tests.factories import (
     ActorFactory,
@@ -683,6 +686,30 @@ def test_filter_selects_write_the_html_of_djangos_select_template(value):
     djangos = forms.Select(choices=choices).render("x", value, attrs)
 
     assert Select(choices=choices).render("x", value, attrs) == djangos
+
+
+@pytest.mark.parametrize(
+    ("filterset_class", "query"),
+    [
+        (CommitmentFilterSet, "country=BR&status=bogus&year=1800&sort=recent"),
+        (CommitmentFilterSet, ""),
+        (ArticleFilterSet, "language=es&year=x&keyword=none"),
+    ],
+)
+def test_filter_fields_write_the_html_of_djangos_templates(rf, filterset_class, query):
+    CountryFactory(name="Brazil", iso_code="BR")
+    request = rf.get(f"/en/?{query}")
+    request.user, request.session = AnonymousUser(), {}
+
+    def rendered(renderer=None):
+        form = filterset_class(request.GET, request=request).form
+        form.is_valid()
+        if renderer is not None:
+            form.renderer = renderer
+        return [field.as_field_group() for field in form]
+
+    assert isinstance(filterset_class(request=request).form.renderer, Jinja2)
+    assert rendered() == rendered(DjangoTemplates())
 
 
 def test_filter_choices_read_any_rather_than_dashes(client):
