@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
+from policy.filters import ArticleFilterSet, CommitmentFilterSet
 from policy.models import (
     Article,
     Commitment,
@@ -20,7 +21,6 @@ from policy.models import (
     FocusArea,
     PublicationStatus,
 )
-from policy.filters import ArticleFilterSet, CommitmentFilterSet
 from policy.widgets import Select
 from tests.factories import (
     ActorFactory,
