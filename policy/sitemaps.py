@@ -17,6 +17,7 @@ from django.contrib.sitemaps import Sitemap
 from django.core.paginator import Paginator
 from django.db.models import Max, QuerySet
 from django.urls import reverse
+from django.utils import translation
 
 from policy.models import Article, Commitment, Country, FocusArea
 
@@ -57,9 +58,25 @@ class TranslatedSitemap(Sitemap):
     x_default = True
     limit = URLS_PER_PAGE
 
+    def __init__(self):
+        # The view makes a sitemap for each request. Django asks for a record's address in a
+        # language six times on a page: for the record's entry in it and for the alternates of
+        # its four entries, and again for x-default. Each is found once.
+        self.locations = {}
+
     @property
     def paginator(self):
         return Paginator(LanguageVersions(self.items(), self.languages), self.limit)
+
+    def location(self, item):
+        key = (item, translation.get_language())
+        if key not in self.locations:
+            self.locations[key] = self.location_of(item)
+        return self.locations[key]
+
+    def location_of(self, item):
+        """The item's address in the active language."""
+        return item.get_absolute_url()
 
     def get_urls(self, page=1, site=None, protocol=None):
         urls = super().get_urls(page, site, protocol)
@@ -116,7 +133,7 @@ class PageSitemap(TranslatedSitemap):
             "policy:country_list",
         ]
 
-    def location(self, url_name):
+    def location_of(self, url_name):
         return reverse(url_name)
 
 

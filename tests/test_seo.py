@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import get_language, override
 
 from policy.models import Article, PublicationStatus
 from policy.sitemaps import TranslatedSitemap
@@ -433,6 +433,23 @@ def test_sitemap_names_each_language_version_and_the_default_one(client):
         "x-default": "http://testserver/en/articles/port/",
     }
     assert entry["lastmod"] == article.updated_at.date().isoformat()
+
+
+def test_sitemap_finds_each_records_address_once_per_language(client, monkeypatch):
+    ArticleFactory.create_batch(3)
+    asked = []
+    address = Article.get_absolute_url
+    monkeypatch.setattr(
+        Article,
+        "get_absolute_url",
+        lambda article: asked.append((article.pk, get_language())) or address(article),
+    )
+
+    urls = parse_xml(client.get("/sitemap-articles.xml")).iter(f"{SITEMAP}url")
+
+    # Three articles in four languages, each with five alternates.
+    assert len(list(urls)) == 12
+    assert len(asked) == len(set(asked)) == 12
 
 
 def test_sitemap_never_lists_a_draft_a_scheduled_or_an_expired_record(client):
