@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from playwright.sync_api import sync_playwright
 
 # Playwright's sync API runs an asyncio event loop in the test thread for as long as the browser
@@ -36,6 +37,12 @@ def browser():
         )
         yield browser
         browser.close()
+        # Between its calls, Playwright's sync API leaves its event loop set as the running loop
+        # of the test thread, and Django then keeps that thread's database connections apart
+        # from the ones it had before (asgiref's Local, in async code). Those are closed here,
+        # while that is still so: the last one would otherwise outlive the session, and the test
+        # database could not be dropped ("being accessed by other users").
+        connections.close_all()
 
 
 @pytest.fixture
