@@ -28,6 +28,7 @@ import math
 import secrets
 import time
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -54,6 +55,9 @@ CACHE_ALIAS = "pages"
 GENERATION_KEY = "page:generation"
 # The time of the next scheduled publication or expiry, with the generation it was asked in.
 SCHEDULE_KEY = "page:next-change"
+# Part of every page's key, and changed with what a kept answer holds: a release never serves an
+# answer that an older one kept (version 2 holds the security headers).
+KEPT_ANSWER_VERSION = 2
 RETRY_AFTER_ERROR = 5
 QUIET_AFTER_REDIS_ERROR = 60
 # The socket errors that django-redis does not wrap count as a failure of the cache too.
@@ -197,11 +201,12 @@ pages = PageStore()
 class PageCacheMiddleware:
     """Answers anonymous reads from the page cache, and keeps the answers that may be shared.
 
-    It comes before the session, authentication and locale middleware, so that a hit costs little
-    more than one round trip to the cache: it tells an anonymous reader by the absence of a
-    session cookie and of credentials, and finds the language as the locale middleware does. The
-    answer it keeps is the one those middleware gave; the middleware above it still run on a
-    cached answer, and add their headers as for any other.
+    It comes before every middleware but the health checks, the request ID and the dropping of
+    tracking parameters, so that a hit costs little more than one round trip to the cache: it
+    tells an anonymous reader by the absence of a session cookie and of credentials, and finds the
+    language as the locale middleware does. The answer it keeps is the one all the middleware
+    below gave, with their headers (the security headers among them), so that none of them runs
+    again for a hit.
     """
 
     def __init__(self, get_response):
@@ -255,6 +260,8 @@ def is_anonymous_read(request):
     return (
         request.method in ("GET", "HEAD")
         and not request.path.startswith(admin_path())
+        # WhiteNoise, below, serves them from memory.
+        and not request.path.startswith(static_path())
         # The API checks tokens in the view; a request that brings one is the view's to answer.
         and "Authorization" not in request.headers
         # A precondition on a read is the view's to judge, as a 412 in the API's format.
@@ -271,6 +278,11 @@ def admin_path():
     return reverse("admin:index")
 
 
+@lru_cache(maxsize=1)
+def static_path():
+    return urlsplit(settings.STATIC_URL).path
+
+
 def page_key(request):
     """The key of the answer: the URL with host and query, the headers the answer varies on, and
     the language, found as LocaleMiddleware finds it (from the URL's prefix, else the language
@@ -284,7 +296,7 @@ def page_key(request):
             translation.get_language_from_request(request, check_path=True),
         ]
     )
-    return f"page:{hashlib.sha256(variant.encode()).hexdigest()}"
+    return f"page:v{KEPT_ANSWER_VERSION}:{hashlib.sha256(variant.encode()).hexdigest()}"
 
 
 def is_shareable(request, response):
@@ -311,24 +323,10 @@ def header_values(response, header):
 def kept_answer(response):
     return {
         "status": response.status_code,
-        # The view's and those of the middleware below: the middleware above add theirs to
-        # every answer.
+        # The view's and those of every middleware below: the request ID, above, is the
+        # request's own.
         "headers": list(response.items()),
         "content": response.content,
-        "view_flags": view_flags(response),
-    }
-
-
-def view_flags(response):
-    """What the view's decorators tell the middleware above about its answer.
-
-    django-csp's decorators change the Content-Security-Policy of one view (ReDoc's), and
-    Django's xframe_options_exempt lifts X-Frame-Options.
-    """
-    return {
-        name: value
-        for name, value in vars(response).items()
-        if name.startswith("_csp_") or name == "xframe_options_exempt"
     }
 
 
@@ -337,8 +335,6 @@ def cached_response(request, kept):
     response = HttpResponse(kept["content"], status=kept["status"])
     for header, value in kept["headers"]:
         response[header] = value
-    for name, value in kept["view_flags"].items():
-        setattr(response, name, value)
     response = not_modified_if_current(request, response)
     response["X-Cache"] = "hit"
     return response

@@ -124,17 +124,42 @@ def test_a_public_page_is_rendered_once_then_served_from_the_cache(
     assert second["Content-Type"] == first["Content-Type"]
 
 
-def test_a_hit_keeps_the_views_headers_and_gets_those_of_the_middleware_again(visitor):
+def test_a_hit_has_the_headers_of_the_view_and_of_the_middleware_and_a_request_id_of_its_own(
+    visitor,
+):
     record = CommitmentFactory()
     first = visitor.get(commitment_api(record))
     second = visitor.get(commitment_api(record))
 
     assert served_from(second) == "hit"
-    for header in ["ETag", "Last-Modified", "Cache-Control", "Vary", "Allow", "Content-Language"]:
-        assert second[header] == first[header]
-    assert second["X-Content-Type-Options"] == "nosniff"
-    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
+    headers = {"ETag", "Last-Modified", "Cache-Control", "Vary", "Allow", "Content-Language"}
+    headers |= {"X-Content-Type-Options", "Content-Security-Policy", "X-Frame-Options"}
+    headers |= {"Referrer-Policy", "Cross-Origin-Opener-Policy"}
+    assert {header: second[header] for header in headers} == {
+        header: first[header] for header in headers
+    }
+    assert dict(second.items()).keys() == dict(first.items()).keys()
     assert second["X-Request-ID"] != first["X-Request-ID"]
+
+
+def test_a_static_file_is_left_to_whitenoise_without_a_look_in_the_page_cache(visitor, monkeypatch):
+    looked_up = []
+    lookup = policy.cache.pages.lookup
+
+    def recording_lookup(key, **kwargs):
+        looked_up.append(key)
+        return lookup(key, **kwargs)
+
+    monkeypatch.setattr(policy.cache.pages, "lookup", recording_lookup)
+
+    static_file = visitor.get("/static/css/site.css")
+    page = visitor.get("/en/commitments/")
+
+    assert static_file.status_code == 200
+    assert static_file["X-Content-Type-Options"] == "nosniff"
+    assert "X-Cache" not in static_file
+    assert len(looked_up) == 1
+    assert served_from(page) == "miss"
 
 
 def test_a_page_with_its_own_security_policy_keeps_it_when_served_from_the_cache(visitor):

@@ -51,6 +51,11 @@ MIDDLEWARE = [
     "policy.health.HealthCheckMiddleware",
     # Next, so every later log record and response carries the request's ID.
     "policy.observability.RequestIDMiddleware",
+    # Before the page cache, so that a link's tracking parameters do not make a page of its own.
+    "policy.middleware.DropTrackingParametersMiddleware",
+    # As early as it can be: a cached answer is kept with the headers of every middleware below
+    # (policy/cache.py), so that a hit runs none of them. It leaves static files to WhiteNoise.
+    "policy.cache.PageCacheMiddleware",
     # The security headers come early, so that the answers of the middleware below carry them too.
     "django.middleware.security.SecurityMiddleware",
     # The policy is built from CONTENT_SECURITY_POLICY below, plus the origin of uploaded media.
@@ -62,11 +67,6 @@ MIDDLEWARE = [
     "policy.middleware.RejectNullCharactersMiddleware",
     # A view that cannot reach the database answers 503 rather than 500 (policy/availability.py).
     "policy.availability.DatabaseUnavailableMiddleware",
-    # Before the page cache, so that a link's tracking parameters do not make a page of its own.
-    "policy.middleware.DropTrackingParametersMiddleware",
-    # Before sessions, authentication and locale, which a cached answer does without
-    # (policy/cache.py); after the guards above, whose answers it never keeps.
-    "policy.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware, so its redirects carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
