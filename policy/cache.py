@@ -335,7 +335,8 @@ def cached_response(request, kept):
     response = HttpResponse(kept["content"], status=kept["status"])
     for header, value in kept["headers"]:
         response[header] = value
-    response = not_modified_if_current(request, response)
+    if any(header in request.META for header in REVALIDATION_HEADERS):
+        response = not_modified_if_current(request, response)
     response["X-Cache"] = "hit"
     return response
 
