@@ -57,7 +57,8 @@ class RequestIDMiddleware:
 
 
 def incoming_request_id(request):
-    request_id = request.headers.get(REQUEST_ID_HEADER, "")
+    # META rather than request.headers, which would build a dict of every header for this one.
+    request_id = request.META.get("HTTP_X_REQUEST_ID", "")
     return request_id if WELL_FORMED_REQUEST_ID.fullmatch(request_id) else None
 
 
