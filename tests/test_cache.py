@@ -35,7 +35,12 @@ from rest_framework.test import APIClient
 from reversion.models import Version
 
 import policy.cache
-from policy.cache import PageCacheMiddleware, PageStore, RepeatedRedisErrorFilter
+from policy.cache import (
+    KeptConnections,
+    PageCacheMiddleware,
+    PageStore,
+    RepeatedRedisErrorFilter,
+)
 from policy.middleware import DropTrackingParametersMiddleware
 from policy.models import Commitment, FocusArea, PublicationStatus
 from policy.resources import CommitmentResource
@@ -975,6 +980,69 @@ def test_with_redis_a_page_hit_counts_no_api_request(live_redis, visitor, redis_
     assert served_from(hit) == "hit"
     assert len(redis_round_trips) == 1
     assert anonymous_api_counts() == []
+
+
+@pytest.fixture
+def kept_connections(live_redis):
+    """The connections of a pool of the test's Redis database, and a client of that pool."""
+    pool = redis.ConnectionPool.from_url(REDIS_URL)
+    yield KeptConnections(), pool, redis.Redis(connection_pool=pool)
+    pool.disconnect()
+
+
+def test_a_thread_keeps_its_connection_for_the_next_lookups(kept_connections):
+    connections, pool, _ = kept_connections
+
+    [first] = connections.send(pool, [("CLIENT", "ID")])
+    [second] = connections.send(pool, [("CLIENT", "ID")])
+
+    assert first == second
+
+
+def test_a_kept_connection_that_redis_closed_is_replaced_and_the_lookup_answered(
+    kept_connections,
+):
+    connections, pool, server = kept_connections
+    server.set("answer", "42")
+    [closed] = connections.send(pool, [("CLIENT", "ID")])
+    server.client_kill_filter(_id=closed)
+
+    replies = connections.send(pool, [("CLIENT", "ID"), ("GET", "answer")])
+
+    assert replies[0] != closed
+    assert replies[1] == b"42"
+
+
+def test_an_error_reply_leaves_no_reply_unread_for_the_next_lookup(kept_connections):
+    connections, pool, server = kept_connections
+    server.rpush("a list", "x")
+    server.mset({"first": "1", "second": "2"})
+
+    with pytest.raises(redis.ResponseError):
+        connections.send(pool, [("INCR", "a list"), ("GET", "first")])
+
+    assert connections.send(pool, [("GET", "second")]) == [b"2"]
+
+
+def test_a_forked_process_takes_a_connection_of_its_own(kept_connections, monkeypatch):
+    connections, pool, _ = kept_connections
+    [parent] = connections.send(pool, [("CLIENT", "ID")])
+    monkeypatch.setattr(os, "getpid", lambda: -1)
+
+    [child] = connections.send(pool, [("CLIENT", "ID")])
+
+    assert child != parent
+
+
+def test_a_thread_gives_its_connection_back_to_the_pool_it_leaves(kept_connections):
+    connections, first_pool, first_client = kept_connections
+    second_pool = redis.ConnectionPool.from_url(REDIS_URL)
+    [left] = connections.send(first_pool, [("CLIENT", "ID")])
+
+    connections.send(second_pool, [("PING",)])
+
+    assert first_client.client_id() == left
+    second_pool.disconnect()
 
 
 @pytest.fixture
