@@ -43,6 +43,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import cc_delim_re, get_conditional_response
+from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils.http import parse_http_date_safe
 from django_redis.cache import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -72,6 +73,10 @@ KEYED_VARY_HEADERS = {"accept", "accept-language", "cookie", "authorization", "o
 PRIVATE_DIRECTIVES = {"private", "no-cache", "no-store"}
 # The headers of a read that asks for the answer only if the reader's copy is out of date.
 REVALIDATION_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
+# What a 304 Not Modified repeats of the answer it stands for (RFC 9110, 15.4.5), as Django's
+# conditional answers do.
+NOT_MODIFIED_HEADERS = ("Cache-Control", "Content-Location", "Date", "ETag", "Expires")
+NOT_MODIFIED_HEADERS += ("Last-Modified", "Vary")
 
 
 class PageStore:
@@ -385,11 +390,34 @@ def kept_answer(response):
 
 def cached_response(request, kept):
     """The kept answer, or 304 Not Modified if the reader's copy is the same."""
+    if any(header in request.META for header in REVALIDATION_HEADERS):
+        not_modified = not_modified_response(request, CaseInsensitiveMapping(kept["headers"]))
+        if not_modified is not None:
+            return not_modified
     response = HttpResponse(kept["content"], status=kept["status"])
     for header, value in kept["headers"]:
         response[header] = value
-    if any(header in request.META for header in REVALIDATION_HEADERS):
-        response = not_modified_if_current(request, response)
+    response["X-Cache"] = "hit"
+    return response
+
+
+def not_modified_response(request, headers):
+    """304 Not Modified with the headers it repeats, if the reader's copy has the validators of
+    a kept answer with these headers; else None.
+
+    Django's conditional check is given no answer to copy them from: the full answer, with all
+    its headers, would be built for nothing.
+    """
+    response = get_conditional_response(
+        request,
+        etag=headers.get("ETag"),
+        last_modified=parse_http_date_safe(headers.get("Last-Modified")),
+    )
+    if response is None:
+        return None
+    for header in NOT_MODIFIED_HEADERS:
+        if header in headers:
+            response[header] = headers[header]
     response["X-Cache"] = "hit"
     return response
 

@@ -337,7 +337,8 @@ def test_a_hit_answers_304_to_a_reader_whose_copy_is_current(visitor):
     other_tag = visitor.get(commitment_api(record), headers={"If-None-Match": 'W/"other"'})
 
     assert (by_tag.status_code, served_from(by_tag)) == (304, "hit")
-    assert by_tag["ETag"] == first["ETag"]
+    for header in ["ETag", "Last-Modified", "Cache-Control", "Vary"]:
+        assert by_tag[header] == first[header]
     assert not by_tag.content
     assert (by_date.status_code, served_from(by_date)) == (304, "hit")
     assert (other_tag.status_code, served_from(other_tag)) == (200, "hit")
@@ -360,6 +361,11 @@ def test_an_expired_answer_is_kept_again_when_readers_only_revalidate(visitor, m
     assert after_expiry["ETag"] == first["ETag"]
     assert not after_expiry.content
     assert (next_read.status_code, served_from(next_read)) == (304, "hit")
+    # The view's 304 and the cache's repeat the same headers of the answer.
+    request_headers = {"X-Request-ID", "X-Cache"}
+    assert {
+        header: value for header, value in next_read.items() if header not in request_headers
+    } == {header: value for header, value in after_expiry.items() if header not in request_headers}
     assert (stale_copy.status_code, served_from(stale_copy)) == (200, "hit")
     assert stale_copy.content == first.content
 
