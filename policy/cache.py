@@ -43,7 +43,6 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import cc_delim_re, get_conditional_response
-from django.utils.datastructures import CaseInsensitiveMapping
 from django.utils.http import parse_http_date_safe
 from django_redis.cache import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -391,7 +390,8 @@ def kept_answer(response):
 def cached_response(request, kept):
     """The kept answer, or 304 Not Modified if the reader's copy is the same."""
     if any(header in request.META for header in REVALIDATION_HEADERS):
-        not_modified = not_modified_response(request, CaseInsensitiveMapping(kept["headers"]))
+        headers = {header.lower(): value for header, value in kept["headers"]}
+        not_modified = not_modified_response(request, headers)
         if not_modified is not None:
             return not_modified
     response = HttpResponse(kept["content"], status=kept["status"])
@@ -403,21 +403,21 @@ def cached_response(request, kept):
 
 def not_modified_response(request, headers):
     """304 Not Modified with the headers it repeats, if the reader's copy has the validators of
-    a kept answer with these headers; else None.
+    a kept answer with these headers (by lower-case name); else None.
 
     Django's conditional check is given no answer to copy them from: the full answer, with all
     its headers, would be built for nothing.
     """
     response = get_conditional_response(
         request,
-        etag=headers.get("ETag"),
-        last_modified=parse_http_date_safe(headers.get("Last-Modified")),
+        etag=headers.get("etag"),
+        last_modified=parse_http_date_safe(headers.get("last-modified")),
     )
     if response is None:
         return None
     for header in NOT_MODIFIED_HEADERS:
-        if header in headers:
-            response[header] = headers[header]
+        if (value := headers.get(header.lower())) is not None:
+            response[header] = value
     response["X-Cache"] = "hit"
     return response
 
