@@ -988,6 +988,27 @@ def test_with_redis_a_page_hit_counts_no_api_request(live_redis, visitor, redis_
     assert anonymous_api_counts() == []
 
 
+def test_with_redis_a_request_reads_no_setting_that_is_missing(live_redis, visitor, monkeypatch):
+    """Each read of a missing setting raises and catches an AttributeError, on every request."""
+    read = []
+    getattr_of_settings = type(django_settings).__getattr__
+
+    def recording(settings, name):
+        read.append(name)
+        return getattr_of_settings(settings, name)
+
+    first_reads = [visitor.get("/en/commitments/"), visitor.get("/api/v1/countries/")]
+    monkeypatch.setattr(type(django_settings), "__getattr__", recording)
+    page = visitor.get("/en/search/?q=port")
+    hit = visitor.get("/en/commitments/")
+    api_read = visitor.get("/api/v1/countries/")
+
+    assert [each.status_code for each in [*first_reads, page, hit, api_read]] == [200] * 5
+
+    missing = [name for name in read if not hasattr(django_settings._wrapped, name)]
+    assert missing == []
+
+
 @pytest.fixture
 def kept_connections(live_redis):
     """The connections of a pool of the test's Redis database, and a client of that pool."""

@@ -145,6 +145,9 @@ else:
         "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
     }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# django-redis's default, said: it reads this setting twice at the end of every request, and a
+# setting that is missing costs an AttributeError each time.
+DJANGO_REDIS_CLOSE_CONNECTION = False
 # How long an anonymous page or API read may be answered from the page cache; 0 turns it off.
 # Off by default without Redis: one process's memory would not hear of edits made through another.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
@@ -297,6 +300,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# No policy in report-only mode. Said rather than left out: the middleware reads it for every
+# answer, and a setting that is missing costs an AttributeError each time.
+CONTENT_SECURITY_POLICY_REPORT_ONLY = None
 
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
