@@ -1017,6 +1017,11 @@ def kept_connections(live_redis):
     pool.disconnect()
 
 
+def test_redis_replies_are_parsed_by_hiredis():
+    """requirements.txt installs hiredis, which redis-py uses only in a version it supports."""
+    assert redis.utils.HIREDIS_AVAILABLE
+
+
 def test_a_thread_keeps_its_connection_for_the_next_lookups(kept_connections):
     connections, pool, _ = kept_connections
 
