@@ -30,6 +30,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django_redis.cache import RedisCache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from reversion.models import Version
@@ -43,6 +44,7 @@ from policy.cache import (
 )
 from policy.middleware import DropTrackingParametersMiddleware
 from policy.models import Commitment, FocusArea, PublicationStatus
+from policy.redis_client import RedisClient
 from policy.resources import CommitmentResource
 from policy.services import save_record
 from tests.admin_forms import admin_url, change_form_data
@@ -909,6 +911,43 @@ def test_the_settings_use_django_redis_for_every_cache_when_redis_is_set(live_re
         "pages": "django_redis.cache.RedisCache",
     }
     assert {config["LOCATION"] for config in live_redis.values()} == {REDIS_URL}
+    assert {config["OPTIONS"]["CLIENT_CLASS"] for config in live_redis.values()} == {
+        "policy.redis_client.RedisClient"
+    }
+
+
+STORED_VALUES = [0, 42, -7, 2**70, True, None, 1.5, "12", b"-3", "text", [1, "2"]]
+STORED_VALUES += [{"content": b"\x80\x05 a kept page", "status": 200}]
+
+
+@pytest.mark.parametrize("value", STORED_VALUES, ids=repr)
+def test_with_redis_every_kind_of_value_reads_back_as_it_was_stored(live_redis, value):
+    cache = caches["default"]
+    cache.set("value", value)
+
+    read = cache.get("value", default="missing")
+
+    assert isinstance(cache.client, RedisClient)
+    assert (read, type(read)) == (value, type(value))
+
+
+def test_with_redis_a_count_is_raised_and_read_as_a_number(live_redis):
+    cache = caches["default"]
+    cache.set("count", 41)
+
+    assert cache.incr("count") == 42
+    assert cache.get("count") == 42
+
+
+@pytest.mark.parametrize("value", [None, "long " * 1000], ids=["left-as-is", "compressed"])
+def test_with_redis_a_compressed_cache_reads_back_small_and_large_values(live_redis, value):
+    """The compressor leaves what is serialized in fewer than 16 bytes as it is: None in 4."""
+    config = live_redis["default"]
+    options = {**config["OPTIONS"], "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor"}
+    cache = RedisCache(config["LOCATION"], {**config, "OPTIONS": options})
+    cache.set("value", value)
+
+    assert cache.get("value", default="missing") == value
 
 
 def test_two_app_servers_share_the_kept_pages_and_the_generation_through_redis(
