@@ -149,7 +149,10 @@ def test_a_hit_has_the_headers_of_the_view_and_of_the_middleware_and_a_request_i
     assert second["X-Request-ID"] != first["X-Request-ID"]
 
 
-def test_a_static_file_is_left_to_whitenoise_without_a_look_in_the_page_cache(visitor, monkeypatch):
+def test_a_static_file_is_left_to_whitenoise_without_a_look_in_the_page_cache(
+    visitor, monkeypatch, settings, collected_static
+):
+    settings.STATIC_ROOT = collected_static
     looked_up = []
     lookup = policy.cache.pages.lookup
 
