@@ -213,13 +213,13 @@ class KeptConnections:
 
     def _connection(self, pool):
         """The thread's connection from the pool, and whether it was kept from before."""
-        local = self.local
-        # A forked process must not share its parent's socket.
-        if getattr(local, "pool", None) is pool and local.pid == os.getpid():
-            return local.connection, True
-        if getattr(local, "pool", None) is not None and local.pid == os.getpid():
+        local, pid = self.local, os.getpid()
+        # A forked process must not share its parent's socket: it takes a connection anew.
+        if getattr(local, "pid", None) == pid:
+            if local.pool is pool:
+                return local.connection, True
             local.pool.release(local.connection)
-        local.pool, local.pid, local.connection = pool, os.getpid(), pool.get_connection()
+        local.pool, local.pid, local.connection = pool, pid, pool.get_connection()
         return local.connection, False
 
 
