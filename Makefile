@@ -6,7 +6,8 @@ TEST_SETTINGS := DJANGO_SETTINGS_MODULE=config.settings.test
 # The browser tests drive Debian's Chromium: Playwright cannot download its own browsers here.
 CHROMIUM := /usr/bin/chromium
 # The suite runs in one process per CPU, four at most (pytest-xdist); each test file runs whole in
-# one of them, as its tests share servers and module fixtures. TEST_WORKERS=0: in this process.
+# one of them, as its tests share servers and module fixtures, in the order tests/conftest.py gives
+# the files. TEST_WORKERS=0: in this process.
 TEST_WORKERS ?= auto
 
 .PHONY: run serve test install lint messages chromium
@@ -63,7 +64,7 @@ bench: install messages
 test: chromium install lint messages
 	$(TEST_SETTINGS) $(MANAGE) check
 	$(TEST_SETTINGS) $(MANAGE) makemigrations --check --dry-run
-	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --maxprocesses 4 --dist loadfile
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 ## make messages: compile the committed translations; Babel does it without GNU gettext
 messages: install

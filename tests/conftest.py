@@ -8,6 +8,25 @@ from tests.processes import manage, production_environment
 # Chromium for the browser tests: tests/browser.py.
 pytest_plugins = ["tests.browser"]
 
+# Files with a test that starts servers or a browser and waits on them go to the workers first, the
+# others after them, most tests first, so that no long file is left to run alone at the end.
+LONG_RUNNING_MARKS = ("slow", "browser", "scaleout")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Orders the files for the workers, which take them in this order (`make test` passes
+    --no-loadscope-reorder); the tests of each file keep their order."""
+    files = {}
+    for item in items:
+        files.setdefault(item.path, []).append(item)
+
+    def long_running_first(tests):
+        long_running = any(test.get_closest_marker(m) for test in tests for m in LONG_RUNNING_MARKS)
+        return (not long_running, -len(tests))
+
+    items[:] = [test for tests in sorted(files.values(), key=long_running_first) for test in tests]
+
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
