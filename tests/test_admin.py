@@ -14,10 +14,12 @@ from policy.models import (
     CommitmentStatus,
     DatePrecision,
     FigureQualifier,
+    FocusArea,
     GeographicScope,
     PublicationStatus,
     SourceQuote,
 )
+from tests.admin_forms import change_form_data
 from tests.factories import (
     ActorFactory,
     ArticleFactory,
@@ -284,3 +286,15 @@ def test_commitment_changelist_filters_by_the_years_a_commitment_covers(admin_cl
     assert "?year=2026" in admin_client.get(url).content.decode()
     assert listed_titles(admin_client.get(url, {"year": "2026"})) == ["Plan 2025-2027"]
     assert listed_titles(admin_client.get(url, {"year": "2031"})) == ["Pledge 2030"]
+
+
+def test_what_the_admin_saved_is_said_on_the_next_page_and_only_there(admin_client):
+    record = FocusAreaFactory(name="Energy")
+    url = admin_url(FocusArea, "change", record.pk)
+    saved = admin_client.post(url, change_form_data(admin_client.get(url)))
+    assert saved.status_code == 302
+
+    # The message waits in a cookie for the page the admin sends the editor to.
+    first = admin_client.get(saved["Location"])
+    assert "was changed successfully" in first.content.decode()
+    assert "was changed successfully" not in admin_client.get(saved["Location"]).content.decode()

@@ -6,6 +6,7 @@ import gc
 import weakref
 
 import pytest
+from django.contrib.messages.storage import default_storage
 from django.db import connection
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
@@ -269,3 +270,18 @@ def test_production_compiles_each_template_once_with_the_cached_loader(tmp_path)
     )
 
     assert loaders.strip() == "['django.template.loaders.cached']"
+
+
+@pytest.mark.django_db
+def test_pages_that_show_no_message_never_build_the_message_storage(client, monkeypatch):
+    built = []
+
+    def counted_storage(request):
+        built.append(request.path)
+        return default_storage(request)
+
+    monkeypatch.setattr("policy.middleware.default_storage", counted_storage)
+    for url in (reverse("policy:commitment_list"), "/api/v1/commitments/", "/admin/login/"):
+        assert client.get(url).status_code == 200
+    # The admin's login page shows messages: it reads the storage, so builds it.
+    assert built == ["/admin/login/"]

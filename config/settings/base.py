@@ -74,7 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "policy.middleware.LazyMessageMiddleware",
     "policy.security.PermissionDeniedLogMiddleware",
     # Turns a login that django-axes refused into its lockout page.
     "axes.middleware.AxesMiddleware",
