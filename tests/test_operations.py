@@ -246,6 +246,19 @@ def test_a_json_record_has_timestamp_level_logger_and_message(json_log):
     assert "request_id" not in record
 
 
+def test_records_skip_the_lookups_no_line_writes_and_keep_the_process_id(caplog):
+    logging.getLogger("policy.example").warning("Careful")
+
+    [record] = caplog.records
+    assert (record.pathname, record.lineno, record.funcName) == (
+        "(unknown file)",
+        0,
+        "(unknown function)",
+    )
+    assert (record.threadName, record.processName) == (None, None)
+    assert record.process == os.getpid()
+
+
 def run_with_settings(module, code, **environment):
     env = {**os.environ, **environment, "DJANGO_SETTINGS_MODULE": module}
     env.pop("LOG_FORMAT", None)

@@ -385,6 +385,7 @@ FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("Any")
 # https://docs.djangoproject.com/en/5.2/topics/logging/#configuring-logging
 # LOG_FORMAT=json writes one JSON object per line for a log collector (production's default),
 # text is for reading by eye. Every record of a request carries its ID: policy/observability.py.
+LOGGING_CONFIG = "policy.observability.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
