@@ -81,7 +81,7 @@ def configure_logging(config):
     """LOGGING_CONFIG: Django's dictConfig, with records that skip what no line of ours writes.
 
     Unless told not to, logging looks up for each record the file, line and function that wrote
-    it and the names of its thread and process (Python's logging HOWTO, "Optimization"): a fifth
+    it and the names of its thread and process (Python's logging HOWTO, "Optimization"): a sixth
     of the time of the line each request writes. The process ID stays: Gunicorn's lines show it.
     """
     logging.logThreads = False
