@@ -288,6 +288,15 @@ def test_commitment_changelist_filters_by_the_years_a_commitment_covers(admin_cl
     assert listed_titles(admin_client.get(url, {"year": "2031"})) == ["Pledge 2030"]
 
 
+@pytest.mark.parametrize("factory", [ArticleFactory, CommitmentFactory, FocusAreaFactory])
+def test_a_change_form_sends_back_the_version_it_was_loaded_at(admin_client, factory):
+    """Else every change would be refused as made over someone else's."""
+    record = factory()
+    page = admin_client.get(admin_url(type(record), "change", record.pk)).content.decode()
+
+    assert f'<input type="hidden" name="loaded_version" value="{record.version}"' in page
+
+
 def test_what_the_admin_saved_is_said_on_the_next_page_and_only_there(admin_client):
     record = FocusAreaFactory(name="Energy")
     url = admin_url(FocusArea, "change", record.pk)

@@ -43,6 +43,10 @@ PUBLICATION_FIELDSET = (
 )
 
 
+# The form's hidden field that says which version of the record the edit started from.
+LOADED_VERSION = "loaded_version"
+
+
 class PublishableAdminForm(forms.ModelForm):
     """Refuses a publication change the user's role does not allow, and a stale edit."""
 
@@ -53,7 +57,7 @@ class PublishableAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["loaded_version"].initial = self.instance.version
+        self.fields[LOADED_VERSION].initial = self.instance.version
 
     def _post_clean(self):
         super()._post_clean()
@@ -62,7 +66,7 @@ class PublishableAdminForm(forms.ModelForm):
         if self.instance.pk and self.check_staleness:
             try:
                 check_not_stale(
-                    instance=self.instance, loaded_version=self.cleaned_data.get("loaded_version")
+                    instance=self.instance, loaded_version=self.cleaned_data.get(LOADED_VERSION)
                 )
             except StaleEdit as error:
                 self.add_error(None, error)
@@ -90,10 +94,23 @@ class PublishableAdmin(CompareVersionAdmin):
         form.check_staleness = not getattr(request, "reverting_history", False)
         return form
 
+    def get_fieldsets(self, request, obj=None):
+        """The admin's fieldsets, the first with the version the form was loaded at.
+
+        The admin renders only the fields its fieldsets name: without it, the browser would not
+        send the version back, and every change would be refused as a stale edit.
+        """
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or LOADED_VERSION in flatten_fieldsets(fieldsets):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": [*options["fields"], LOADED_VERSION]}), *rest]
+
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
         if obj is not None and is_locked_for(request.user, obj):
-            return flatten_fieldsets(self.get_fieldsets(request, obj))
+            fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+            return [field for field in fields if field != LOADED_VERSION]
         return readonly
 
     def get_prepopulated_fields(self, request, obj=None):
