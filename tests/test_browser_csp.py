@@ -172,6 +172,19 @@ def test_admin_change_form_autocomplete_inlines_and_date_widgets_work(
     assert not problems
 
 
+def test_admin_change_form_saves_a_change_and_says_so_once(site, admin_page, commitment, problems):
+    page = admin_page
+    visit(page, f"{site}/admin/policy/commitment/{commitment.pk}/change/")
+    page.locator("#id_description").fill("Checked in the browser.")
+    page.get_by_role("button", name="Save and continue editing").click()
+
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    expect(page.locator("#id_description")).to_have_value("Checked in the browser.")
+    page.reload()
+    expect(page.locator(".messagelist")).to_have_count(0)
+    assert not problems
+
+
 def test_admin_add_another_popup_hands_the_new_record_back(site, admin_page, commitment, problems):
     page = admin_page
     visit(page, f"{site}/admin/policy/commitment/{commitment.pk}/change/")
