@@ -41,6 +41,14 @@ def visible(request, model):
     return model.objects.all() if previewing(request, model) else model.objects.published()
 
 
+def shown(request, record):
+    """The related record if this request may see it, as `visible` would have selected it; else
+    None. For a record fetched with another, rather than by a query of its own."""
+    if record is None or record.is_published or previewing(request, type(record)):
+        return record
+    return None
+
+
 def openable(request, model):
     """The records whose own page opens: unpublished ones too for staff, as "View on site" needs."""
     return model.objects.all() if may_preview(request.user, model) else model.objects.published()

@@ -21,6 +21,7 @@ from policy.models import (
     Project,
     Publishable,
     SourceQuote,
+    StatusUpdate,
 )
 
 HEADLINE_FIGURES = 6
@@ -156,6 +157,15 @@ class CommitmentListView(FilteredListView):
 class CommitmentDetailView(RecordDetailView):
     model = Commitment
 
+    def get_object(self, queryset=None):
+        commitment = super().get_object(queryset)
+        # The plan and the updates' articles come with the rows that name them, not by queries
+        # of their own: those the request may not see are left out here.
+        commitment.visible_plan = preview.shown(self.request, commitment.part_of)
+        for update in commitment.status_updates.all():
+            update.visible_source_article = preview.shown(self.request, update.source_article)
+        return commitment
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             country_tiles=tiles.commitment_map(
@@ -168,22 +178,24 @@ class CommitmentDetailView(RecordDetailView):
         return (
             super()
             .get_queryset()
-            .select_related("announced_at")
+            .select_related("announced_at", "part_of")
             .prefetch_related(
                 "parties",
                 "countries",
-                self.prefetch_visible("part_of", Commitment, to_attr="visible_plan"),
                 self.prefetch_visible("components", Commitment, to_attr="visible_components"),
                 self.prefetch_visible("focus_areas", FocusArea, to_attr="visible_focus_areas"),
-                "status_updates",
-                # A lookup of its own, not one inside the updates' queryset: Django would fetch
-                # that one again, an article at a time.
-                self.prefetch_visible(
-                    "status_updates__source_article", Article, to_attr="visible_source_article"
+                # The page names the articles and links to them; it does not show their text.
+                Prefetch(
+                    "status_updates",
+                    queryset=StatusUpdate.objects.select_related("source_article").defer(
+                        "source_article__summary", "source_article__body"
+                    ),
                 ),
                 Prefetch(
                     "quotes",
-                    queryset=self.visible(SourceQuote).select_related("article__publisher"),
+                    queryset=self.visible(SourceQuote)
+                    .select_related("article__publisher")
+                    .defer("article__summary", "article__body"),
                 ),
             )
         )

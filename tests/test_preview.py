@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from policy.models import PublicationStatus
+from policy import preview
+from policy.models import Article, PublicationStatus
 from policy.preview import SESSION_KEY
 from tests.factories import (
     ArticleFactory,
@@ -305,6 +306,32 @@ def test_preview_shows_draft_plan_components_focus_areas_and_sources_on_a_commit
         response.text
     )
     assert PREVIEW_BANNER in response.text
+
+
+@pytest.mark.parametrize("is_previewing", [False, True])
+def test_a_record_fetched_with_another_is_shown_as_the_lists_would_show_it(
+    rf, staff, is_previewing
+):
+    now = timezone.now()
+    hour = datetime.timedelta(hours=1)
+    records = [
+        ArticleFactory(),
+        ArticleFactory(publication_status=DRAFT),
+        ArticleFactory(publication_status=PublicationStatus.IN_REVIEW),
+        ArticleFactory(publication_status=PublicationStatus.ARCHIVED),
+        ArticleFactory(publish_at=now + hour),
+        ArticleFactory(publish_at=now - hour, unpublish_at=now - hour / 2),
+    ]
+    request = rf.get("/")
+    request.user = staff
+    request.session = {SESSION_KEY: is_previewing}
+
+    visible = set(preview.visible(request, Article))
+    shown = {record for record in records if preview.shown(request, record) is record}
+
+    assert shown == visible & set(records)
+    assert len(shown) == (len(records) if is_previewing else 1)
+    assert preview.shown(request, None) is None
 
 
 def test_preview_shows_draft_commitments_on_article_focus_area_and_country_pages(
