@@ -63,6 +63,7 @@ def resolve_targets():
         Target("raw WSGI", "/bench/trivial/", server="raw"),
         Target("bare Django", "/bench/trivial/", server="django"),
         Target("trivial view, full middleware", reverse("bench-trivial")),
+        Target("layout only, no query", reverse("bench-layout")),
         Target(
             "handwritten API list (page size 20)",
             f"{reverse('bench-handwritten-commitments')}?page_size=20",

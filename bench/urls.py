@@ -6,6 +6,7 @@ from bench import handwritten, views
 
 urlpatterns = [
     path("trivial/", views.trivial, name="bench-trivial"),
+    path("layout/", views.layout, name="bench-layout"),
     path(
         "handwritten/commitments/",
         handwritten.commitment_list,

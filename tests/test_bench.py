@@ -410,6 +410,20 @@ def test_the_trivial_view_answers_under_the_full_middleware_stack(client, bench_
     assert "Content-Security-Policy" in response
 
 
+@pytest.mark.django_db
+def test_the_layout_view_renders_the_site_layout_without_a_query(
+    client, bench_views, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        response = client.get("/bench/layout/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<header class="site-header">' in page
+    assert '<footer class="site-footer">' in page
+    assert '<main id="main" class="page" tabindex="-1">' in page
+
+
 def without_page_links(body):
     return {key: value for key, value in body.items() if key not in ("next", "previous")}
 
