@@ -166,6 +166,32 @@ def test_country_list_counts_only_published_commitments(client):
     assert [(c.name, c.commitment_count) for c in response.context["object_list"]] == [("Peru", 1)]
 
 
+def test_focus_areas_and_countries_count_only_what_the_public_sees_now(client):
+    now = timezone.now()
+    hour = datetime.timedelta(hours=1)
+    focus_area = FocusAreaFactory(name="Energy")
+    country = CountryFactory(name="Peru", iso_code="PE")
+    unseen = [
+        CommitmentFactory(publication_status=status)
+        for status in (DRAFT, PublicationStatus.IN_REVIEW, PublicationStatus.ARCHIVED)
+    ]
+    unseen += [
+        CommitmentFactory(publish_at=now + hour),
+        CommitmentFactory(publish_at=now - hour, unpublish_at=now - hour / 2),
+    ]
+    seen = [CommitmentFactory(), CommitmentFactory(publish_at=now - hour, unpublish_at=now + hour)]
+    for record in (focus_area, country):
+        record.commitments.add(*unseen, *seen)
+
+    for url_name in ("policy:focusarea_list", "policy:country_list"):
+        response = client.get(reverse(url_name))
+        assert [record.commitment_count for record in response.context["object_list"]] == [2]
+    home = client.get(reverse("policy:home")).context
+    assert [area.commitment_count for area in home["focus_areas"]] == [2]
+    labels = [tile.label for tile in home["country_tiles"].tiles if tile.country == country]
+    assert labels == ["Peru (PE): 2 commitments"]
+
+
 def test_home_page_leaves_out_drafts(client):
     FocusAreaFactory(name="Draft area", publication_status=DRAFT)
     ArticleFactory(title="Draft article", publication_status=DRAFT)
