@@ -12,6 +12,8 @@ BARE_DJANGO = "bare Django"
 HANDWRITTEN = "handwritten API list (page size 20)"
 CSV_EXPORT = "API CSV export, every commitment"
 MEGABYTE = 1024 * 1024
+# Where a request's CPU time goes, in bench/run.py's names.
+CPU_PARTS = ("workers", "postgresql", "redis", "wrk")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,6 +151,21 @@ def markdown(results):
             f"| {number(latency['p50'])} | {number(latency['p95'])} | {number(latency['p99'])} "
             f"| {target['errors']} | {number(target['queries'], 0)} "
             f"| {number(target['peak_rss_mb'], 0)} |"
+        )
+    lines += [
+        "",
+        "CPU time per request answered (µs): the server's workers, every PostgreSQL and Redis "
+        "process of the machine, and wrk.",
+        "",
+        "| target | workers | PostgreSQL | Redis | wrk |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for target in results["targets"]:
+        cpu = target.get("cpu_us_per_request") or {}
+        lines.append(
+            f"| {target['name']} | "
+            + " | ".join(number(cpu.get(part), 0) for part in CPU_PARTS)
+            + " |"
         )
     lines += ["", "| goal | measured | needed | met |", "| --- | --- | --- | --- |"]
     for goal in results["goals"]:

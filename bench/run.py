@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import statistics
@@ -46,6 +47,9 @@ SMALL_DATASET = {
 }
 # What the shell may set that would change what the servers use.
 SHELL_SETTINGS = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "AWS_STORAGE_BUCKET_NAME"}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The services that answer the app besides its workers, by the command name of their processes.
+SERVICES = {"postgresql": "postgres", "redis": "redis-server"}
 # Where each server's readiness is asked: every server answers it.
 READY_PATH = "/bench/trivial/"
 
@@ -355,7 +359,9 @@ class Benchmark:
         rss_before = server.rss_mb()
         server.reset_peaks()
         load_average = os.getloadavg()[0]
+        cpu_before = cpu_ticks_by_part(workers)
         measured = wrk.run(duration=self.duration(target), **load)
+        cpu_after = cpu_ticks_by_part(server.workers())
         peaks = server.peak_mb()
         self.load_averages += [load_average, os.getloadavg()[0]]
         settled = server.settle()
@@ -391,6 +397,7 @@ class Benchmark:
             "memory_growth_mb": round(max(growth), 1) if growth else None,
             "restarts": len(restarted),
             "load_average": load_average,
+            "cpu_us_per_request": cpu_per_request(cpu_before, cpu_after, measured["requests"]),
         }
 
     def duration(self, target):
@@ -412,6 +419,40 @@ class Benchmark:
         shutil.rmtree(self.static_root, ignore_errors=True)
         if not self.options.keep_database:
             self.database.drop()
+
+
+def cpu_ticks_by_part(workers):
+    """The CPU clock ticks so far of the server's workers, of the services' processes and of wrk
+    (this process's children, once they have ended), each process's apart."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "workers": servers.cpu_ticks(workers),
+        **{
+            part: servers.cpu_ticks(servers.processes_named(command))
+            for part, command in SERVICES.items()
+        },
+        "wrk": {"children": (children.ru_utime + children.ru_stime) * CLOCK_TICKS},
+    }
+
+
+def cpu_per_request(before, after, requests):
+    """The microseconds of CPU time of each part per request answered between the two readings.
+
+    A process started in between, such as the PostgreSQL backend of a new connection or a
+    replaced worker, counts all its time.
+    """
+    if not requests:
+        return None
+    return {
+        part: round(
+            sum(ticks - before[part].get(pid, 0) for pid, ticks in after[part].items())
+            / CLOCK_TICKS
+            * 1_000_000
+            / requests,
+            1,
+        )
+        for part in after
+    }
 
 
 def manage(arguments, env):
@@ -457,8 +498,17 @@ def summary(target, rounds):
         "peak_rss_mb": worst(each["peak_rss_mb"] for each in rounds),
         "memory_growth_mb": worst(each["memory_growth_mb"] for each in rounds),
         "load_average": [each["load_average"] for each in rounds],
+        "cpu_us_per_request": median_cpu_per_request(rounds),
         "rounds": rounds,
     }
+
+
+def median_cpu_per_request(rounds):
+    """Each part's median CPU time per request, over the rounds that answered any request."""
+    measured = [each["cpu_us_per_request"] for each in rounds if each["cpu_us_per_request"]]
+    if not measured:
+        return None
+    return {part: statistics.median(each[part] for each in measured) for part in measured[0]}
 
 
 def machine():

@@ -134,6 +134,20 @@ class Server:
                 Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
+def processes_named(command):
+    """The ids of the running processes whose command name (/proc/PID/comm) is `command`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == command:
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
 def cpu_ticks(pids):
     """User and system CPU time of each process that is still there, in clock ticks."""
     ticks = {}

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -258,11 +259,13 @@ def test_rounds_give_the_median_timings_and_the_worst_of_the_rest():
             "peak_rss_mb": peak,
             "memory_growth_mb": peak - 90.0,
             "load_average": 1.0,
+            "cpu_us_per_request": {"workers": 10_000 / rps, "postgresql": rps / 100},
         }
 
     target = {"name": "home", "server": "app", "path": "/en/", "status": 200, "queries": 7}
     rounds = [one_round(100, 5.0, 0, 95.0), one_round(300, 7.0, 1, 99.0)]
     rounds.append(one_round(200, 6.0, 0, 97.0))
+    unanswered = {**one_round(1, 9.0, 0, 90.0), "cpu_us_per_request": None}
 
     found = run.summary(target, rounds)
 
@@ -271,6 +274,32 @@ def test_rounds_give_the_median_timings_and_the_worst_of_the_rest():
     assert found["errors"] == 1
     assert found["peak_rss_mb"] == 99.0
     assert found["memory_growth_mb"] == 9.0
+    assert found["cpu_us_per_request"] == {"workers": 50.0, "postgresql": 2.0}
+    assert run.summary(target, [*rounds, unanswered])["cpu_us_per_request"] == {
+        "workers": 50.0,
+        "postgresql": 2.0,
+    }
+    assert run.summary(target, [unanswered])["cpu_us_per_request"] is None
+
+
+def test_cpu_time_per_request_counts_each_part_and_whole_processes_started_meanwhile():
+    ticks = run.CLOCK_TICKS
+    before = {"workers": {1: 10 * ticks, 2: 10 * ticks}, "postgresql": {7: 5 * ticks}}
+    # Worker 2 was replaced by worker 3; PostgreSQL started backend 8 for a new connection.
+    after = {"workers": {1: 12 * ticks, 3: 1 * ticks}, "postgresql": {7: 5 * ticks, 8: ticks}}
+
+    assert run.cpu_per_request(before, after, 1000) == {"workers": 3000.0, "postgresql": 1000.0}
+    assert run.cpu_per_request(before, after, 0) is None
+
+
+def test_cpu_time_is_read_for_the_workers_the_services_and_wrk():
+    with_this_process = run.cpu_ticks_by_part([os.getpid()])
+
+    assert set(with_this_process) == {"workers", "postgresql", "redis", "wrk"}
+    assert with_this_process["workers"][os.getpid()] > 0
+    # The services of the test machine are running.
+    assert with_this_process["postgresql"]
+    assert with_this_process["redis"]
 
 
 def full_results(database, started_at, rps):
@@ -284,6 +313,8 @@ def full_results(database, started_at, rps):
             queries=3,
             peak_rss_mb=120.0,
         )
+        if target["name"] == "bare Django":
+            target["cpu_us_per_request"] = {"workers": 250.0, "postgresql": 0.0, "wrk": 40.2}
     figures.update(
         started_at=started_at,
         database=database,
@@ -322,6 +353,8 @@ def test_results_are_written_as_json_and_markdown_and_latest_shows_each_database
     table = newest.read_text()
     assert "| bare Django | app | 1000 | 1.0 | 2.0 | 3.0 | 0 | 3 | 120 |" in table
     assert "| API CSV export, every commitment | app | 1.0 |" in table
+    assert "| bare Django | 250 | 0 | – | 40 |" in table
+    assert "| trivial view, full middleware | – | – | – | – |" in table
     assert "| Full middleware stack on a trivial view | 0.6 | ≥ 0.6 of bare Django | yes |" in table
     assert "load average 1.0 before and 2.0 after (highest 3.0)" in table
     latest = (tmp_path / "latest.md").read_text()
@@ -347,6 +380,13 @@ def test_worker_memory_and_cpu_time_are_read_from_proc():
     # A process that is gone counts for nothing.
     assert servers.cpu_ticks([2**22 + 1]) == {}
     assert servers.memory_mb(2**22 + 1, "VmRSS") is None
+
+
+def test_processes_are_found_by_their_command_name():
+    command = Path(f"/proc/{os.getpid()}/comm").read_text().strip()
+
+    assert os.getpid() in servers.processes_named(command)
+    assert servers.processes_named("no-such-command") == []
 
 
 def test_the_raw_baseline_answers_the_trivial_views_json():
