@@ -223,6 +223,20 @@ def test_commitment_and_article_pages_keep_their_queries_however_many_related_re
     assert [query_count(client, url) for url in urls] == few
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_postgresql_plans_the_queries_a_page_repeats_once_per_connection(client):
+    commitment = related_commitment()
+    for _ in range(6):
+        assert client.get(commitment.get_absolute_url()).status_code == 200
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+
+    assert any('FROM "policy_statusupdate"' in statement for statement in prepared), prepared
+    assert any('"policy_commitment_parties"' in statement for statement in prepared), prepared
+
+
 @pytest.mark.parametrize(
     "url_name",
     [

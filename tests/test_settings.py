@@ -16,6 +16,7 @@ CLEARED_ENVIRONMENT = {
     "DEBUG",
     "ALLOWED_HOSTS",
     "DATABASE_URL",
+    "DB_PREPARE_THRESHOLD",
     "SECURE_PROXY_SSL_HEADER",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
@@ -159,3 +160,25 @@ def test_deployment_checks_fail_when_https_is_not_enforced(production_environmen
     assert result.returncode != 0
     assert "security.W004" in result.stderr
     assert "security.W008" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("threshold", "expected"), [(None, 5), ("20", 20), ("", None)], ids=["default", "set", "off"]
+)
+def test_postgresql_binds_parameters_on_the_server_and_prepares_repeated_queries(
+    production_environment, threshold, expected
+):
+    environment = production_environment | {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/puente"
+    }
+    if threshold is not None:
+        environment["DB_PREPARE_THRESHOLD"] = threshold
+    result = run_with_settings(
+        "config.settings.production",
+        "-c",
+        "from django.conf import settings; options = settings.DATABASES['default']['OPTIONS'];"
+        "print(options['server_side_binding'], options['prepare_threshold'])",
+        **environment,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", str(expected)]
