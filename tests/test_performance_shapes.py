@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from policy.api.export import CSVExportMixin
-from policy.models import Commitment, PublicationStatus
+from policy.models import Commitment, Keyword, PublicationStatus
 from policy.sitemaps import TranslatedSitemap
 from tests.processes import manage, production_environment
 
@@ -221,6 +221,17 @@ def test_commitment_and_article_pages_keep_their_queries_however_many_related_re
         AuthorshipFactory(article=article)
 
     assert [query_count(client, url) for url in urls] == few
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's parameter limit")
+def test_postgresql_splits_a_query_within_the_parameters_it_binds():
+    keyword = KeywordFactory()
+    # One query for all these ids would bind 70,001 parameters, over the 65,535 PostgreSQL takes.
+    ids = [keyword.pk, *range(-70_000, 0)]
+
+    assert Keyword.objects.in_bulk(ids) == {keyword.pk: keyword}
+    # A deletion of many related rows is split the same way: a parameter for each row's id.
+    assert connection.ops.bulk_batch_size(["id"], ids) == 65_535
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")

@@ -121,11 +121,13 @@ if DATABASES["default"].get("ENGINE") == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     # The parameters go to the server apart from the query, so that a query asked
     # DB_PREPARE_THRESHOLD times on a connection is prepared: PostgreSQL then plans it once per
-    # connection rather than on every request, a third of its time for a commitment page.
+    # connection rather than on every request: most of its time for a commitment page.
     # Empty: never prepared, as PgBouncer before 1.21 in transaction mode needs.
     # https://docs.djangoproject.com/en/5.2/ref/databases/#server-side-parameters-binding
     # https://www.psycopg.org/psycopg3/docs/advanced/prepare.html
     _prepare_threshold = env("DB_PREPARE_THRESHOLD", default="5")
+    # Django's backend, told how many parameters PostgreSQL binds (policy/database/base.py).
+    DATABASES["default"]["ENGINE"] = "policy.database"
     DATABASES["default"]["OPTIONS"].update(
         server_side_binding=True,
         prepare_threshold=int(_prepare_threshold) if _prepare_threshold else None,
