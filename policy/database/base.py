@@ -1,9 +1,9 @@
 """Django's PostgreSQL backend, told how many parameters PostgreSQL binds in one query.
 
 With the parameters bound on the server (`server_side_binding`), a query takes at most 65,535 of
-them. Django 5.2 does not know it (Django 6.1 does: ticket #36822), so `in_bulk` and the deletion
-of many related rows would send one query with too many parameters rather than split it, as they
-do on SQLite.
+them. Django 5.2 does not know it (Django's main branch does since January 2026: ticket #36822),
+so `in_bulk` and the deletion of many related rows would send one query with too many parameters
+rather than split it, as they do on SQLite.
 """
 
 from django.db.backends.postgresql import base, features, operations
