@@ -119,15 +119,15 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
 if DATABASES["default"].get("ENGINE") == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-    # The parameters go to the server apart from the query, so that a query asked
-    # DB_PREPARE_THRESHOLD times on a connection is prepared: PostgreSQL then plans it once per
-    # connection rather than on every request: most of its time for a commitment page.
-    # Empty: never prepared, as PgBouncer before 1.21 in transaction mode needs.
+    # Django's backend, told how many parameters PostgreSQL binds (policy/database/base.py).
+    DATABASES["default"]["ENGINE"] = "policy.database"
+    # The parameters go to the server apart from the query, so that psycopg prepares a query
+    # asked DB_PREPARE_THRESHOLD times on a connection, and PostgreSQL plans it once per
+    # connection instead of on every request (planning was most of its time for a commitment
+    # page). Empty: never prepared, as PgBouncer before 1.21 in transaction mode needs.
     # https://docs.djangoproject.com/en/5.2/ref/databases/#server-side-parameters-binding
     # https://www.psycopg.org/psycopg3/docs/advanced/prepare.html
     _prepare_threshold = env("DB_PREPARE_THRESHOLD", default="5")
-    # Django's backend, told how many parameters PostgreSQL binds (policy/database/base.py).
-    DATABASES["default"]["ENGINE"] = "policy.database"
     DATABASES["default"]["OPTIONS"].update(
         server_side_binding=True,
         prepare_threshold=int(_prepare_threshold) if _prepare_threshold else None,
