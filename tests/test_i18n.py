@@ -6,7 +6,7 @@ from typing import NamedTuple
 import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
-from django.urls import reverse
+from django.urls import clear_script_prefix, reverse, set_script_prefix
 from django.utils import translation
 from pytest_django.asserts import assertContains
 
@@ -155,6 +155,20 @@ def test_switcher_on_a_record_page_links_to_that_record_in_every_language(client
         'aria-current="true">简体中文</a>',
         html=True,
     )
+
+
+def test_switcher_keeps_the_path_prefix_the_site_is_served_under(client):
+    # Django's WSGI handler sets the prefix from SCRIPT_NAME; the test client does not.
+    set_script_prefix("/puente/")
+    try:
+        response = client.get("/es/commitments/?kind=training", SCRIPT_NAME="/puente")
+    finally:
+        clear_script_prefix()
+
+    for language in LANGUAGES:
+        assertContains(
+            response, f'<a href="/puente/{language.code}/commitments/?kind=training"', count=1
+        )
 
 
 def test_switcher_on_a_missing_page_offers_the_home_page_in_every_language(client):

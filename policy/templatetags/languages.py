@@ -1,8 +1,10 @@
 """The site in each of its languages: the current page's address in each, and their BCP 47 tags."""
 
+from urllib.parse import urlsplit
+
 from django import template
 from django.conf import settings
-from django.urls import reverse, translate_url
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, override, to_locale
 
 register = template.Library()
@@ -15,11 +17,22 @@ def bcp47(language_code):
 
 
 def _url_in(language_code, request):
-    # An address that resolves to no page has no counterpart: offer the home page instead.
-    if request.resolver_match is None:
-        with override(language_code):
+    """The current page in another language, reversed from the request's own match.
+
+    Not `translate_url`, which resolves the address again for each language, and cannot resolve
+    one under a path prefix (SCRIPT_NAME).
+    """
+    match = request.resolver_match
+    with override(language_code):
+        # An address that resolves to no page has no counterpart: offer the home page instead.
+        if match is None:
             return reverse("policy:home")
-    return translate_url(request.get_full_path(), language_code)
+        try:
+            path = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+        except NoReverseMatch:
+            return request.get_full_path()
+    query = urlsplit(request.get_full_path()).query
+    return f"{path}?{query}" if query else path
 
 
 @register.simple_tag(takes_context=True)
