@@ -9,7 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from django.urls import clear_script_prefix, set_script_prefix
+from django.utils import translation
 from reversion.models import Version
 
 from policy.models import (
@@ -427,3 +430,33 @@ class TestSorting:
         early.description = "Touched"
         early.save()
         assert Commitment.objects.sorted_by("recent").first() == early
+
+
+# Addresses of record pages
+
+
+def test_a_record_address_follows_the_language_the_path_prefix_and_the_slug():
+    country = CountryFactory(slug="brazil")
+
+    with translation.override("en"):
+        assert country.get_absolute_url() == "/en/countries/brazil/"
+    with translation.override("es"):
+        assert country.get_absolute_url() == "/es/countries/brazil/"
+        set_script_prefix("/puente/")
+        try:
+            assert country.get_absolute_url() == "/puente/es/countries/brazil/"
+        finally:
+            clear_script_prefix()
+        assert country.get_absolute_url() == "/es/countries/brazil/"
+        country.slug = "brasil"
+        assert country.get_absolute_url() == "/es/countries/brasil/"
+
+
+def test_a_record_address_follows_a_new_urlconf():
+    country = CountryFactory(slug="brazil")
+
+    with translation.override("en"):
+        assert country.get_absolute_url() == "/en/countries/brazil/"
+        with override_settings(ROOT_URLCONF="tests.urls_moved"):
+            assert country.get_absolute_url() == "/elsewhere/brazil/"
+        assert country.get_absolute_url() == "/en/countries/brazil/"

@@ -5,7 +5,6 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +15,7 @@ from .base import (
     Publishable,
     PublishableQuerySet,
     format_partial_date,
+    record_url,
     truncate_to_precision,
 )
 from .content import Article, FocusArea
@@ -300,7 +300,7 @@ class Commitment(Publishable):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("policy:commitment_detail", kwargs={"slug": self.slug})
+        return record_url("policy:commitment_detail", self.slug)
 
     def clean(self):
         super().clean()

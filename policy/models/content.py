@@ -4,10 +4,9 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .base import Illustrated, Publishable, Sourced
+from .base import Illustrated, Publishable, Sourced, record_url
 from .reference import Actor, Country, Keyword, Person
 
 # Typographic variants that make a pasted quote look right but fail an exact match.
@@ -83,7 +82,7 @@ class Article(Publishable, Illustrated):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("policy:article_detail", kwargs={"slug": self.slug})
+        return record_url("policy:article_detail", self.slug)
 
     @property
     def paragraphs(self):
@@ -157,7 +156,7 @@ class FocusArea(Publishable, Sourced, Illustrated):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("policy:focusarea_detail", kwargs={"slug": self.slug})
+        return record_url("policy:focusarea_detail", self.slug)
 
 
 class Project(Sourced):

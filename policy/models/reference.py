@@ -1,12 +1,17 @@
 """Reference records that articles and commitments point to: places, actors, people, events."""
 
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from policy.validators import validate_country_code
 
-from .base import DatePrecision, Sourced, format_partial_date, truncate_to_precision
+from .base import (
+    DatePrecision,
+    Sourced,
+    format_partial_date,
+    record_url,
+    truncate_to_precision,
+)
 
 
 class Region(models.TextChoices):
@@ -49,7 +54,7 @@ class Country(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("policy:country_detail", kwargs={"slug": self.slug})
+        return record_url("policy:country_detail", self.slug)
 
     @property
     def is_in_latin_america_and_caribbean(self):
