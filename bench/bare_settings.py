@@ -1,6 +1,6 @@
 """The bare Django baseline: the trivial view alone, with no app, no middleware, no database.
 
-DJANGO_SETTINGS_MODULE=bench.bare_settings gunicorn --config config/gunicorn.conf.py config.wsgi
+DJANGO_SETTINGS_MODULE=bench.bare_settings gunicorn --config config/gunicorn.conf.py bench.bare_wsgi
 """
 
 import os

@@ -1,4 +1,4 @@
-"""The CPU time of a request to each URL, through the app's WSGI handler in this process.
+"""The CPU time of a request to each URL, through the app's WSGI application in this process.
 
 No server, no network and no load generator: what one request costs the app itself, steadier on a
 shared machine than requests per second, and what a change to a view or a middleware moves. Run it
@@ -90,9 +90,9 @@ def main(argv=None):
     if options.requests < 1:
         parser.error("--requests must be at least 1.")
 
-    from django.core.wsgi import get_wsgi_application
+    # What the app server runs: the page cache's front door before Django's handler.
+    from config.wsgi import application
 
-    application = get_wsgi_application()
     headers = dict(options.header)
     for path in options.paths:
         status, milliseconds = cpu_per_request(

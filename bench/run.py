@@ -307,7 +307,7 @@ class Benchmark:
         configurations = {
             "raw": ("bench.raw", self.app_environment()),
             "django": (
-                "config.wsgi",
+                "bench.bare_wsgi",
                 self.app_environment(DJANGO_SETTINGS_MODULE="bench.bare_settings"),
             ),
             "app": ("config.wsgi", self.app_environment()),

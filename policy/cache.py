@@ -22,6 +22,7 @@ show alike, such as the filters' options, under the same rules as the pages.
 """
 
 import dataclasses
+import datetime
 import hashlib
 import logging
 import math
@@ -262,6 +263,9 @@ class PageCacheMiddleware:
     language as the locale middleware does. The answer it keeps is the one all the middleware
     below gave, with their headers (the security headers among them), so that none of them runs
     again for a hit.
+
+    Under the app server, the front door of the WSGI application (policy/wsgi.py) answers the hits
+    before Django's handler, and leaves the lookup of a miss here.
     """
 
     def __init__(self, get_response):
@@ -270,19 +274,17 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not settings.PAGE_CACHE_SECONDS or not is_anonymous_read(request):
             return self.get_response(request)
-        key = page_key(request)
-        limits = rate_limits(request)
-        found = pages.lookup(
-            key, counters={counter: limit.counter_timeout for counter, limit in limits.items()}
-        )
-        if found is None:
+        if PAGE_LOOKUP_ENVIRON_KEY in request.META:
+            # The front door (policy/wsgi.py) looked the request up before Django's handler.
+            lookup = request.META.pop(PAGE_LOOKUP_ENVIRON_KEY)
+        else:
+            lookup = PageLookup.of(request)
+        if lookup is None:
             return self.get_response(request)
-        started = timezone.now()
-        within_limits = count_against_rate_limits(request, limits, found.counts)
-        if within_limits and is_current(
-            found.kept, generation=found.generation, now=started.timestamp()
-        ):
-            return cached_response(request, found.kept)
+        # For the view's throttles, which would otherwise count a request that the lookup counted.
+        request.rate_limit_counts = lookup.counts
+        if (hit := lookup.hit(request)) is not None:
+            return hit
         # The view gives the whole answer even to a reader who only revalidates its copy, so that
         # it can be kept: else an expired answer would not be kept again while every reader only
         # revalidated. The reader still gets 304 Not Modified if its copy is current.
@@ -295,16 +297,66 @@ class PageCacheMiddleware:
         request.META.update(revalidation)
         if is_shareable(request, response):
             pages.keep(
-                key,
+                lookup.key,
                 kept_answer(response),
-                found=found,
-                started=started,
+                found=lookup.found,
+                started=lookup.started,
                 seconds=settings.PAGE_CACHE_SECONDS,
             )
         if revalidation:
             response = not_modified_if_current(request, response)
         response["X-Cache"] = "miss"
         return response
+
+
+# Where the front door leaves its lookup for the middleware, in the WSGI environment.
+PAGE_LOOKUP_ENVIRON_KEY = "policy.page_lookup"
+
+
+@dataclasses.dataclass(frozen=True)
+class PageLookup:
+    """What the page cache holds for an anonymous read, and whether the reader may be served it."""
+
+    key: str
+    found: Found
+    # When the answer is judged current, and when the view's answer, on a miss, is rendered.
+    started: datetime.datetime
+    # The request's counts against the API's rate limits, by the key of each count.
+    counts: dict
+    within_limits: bool
+
+    @classmethod
+    def of(cls, request):
+        """The lookup of the request, or None while the cache fails."""
+        key = page_key(request)
+        limits = rate_limits(request)
+        found = pages.lookup(
+            key, counters={counter: limit.counter_timeout for counter, limit in limits.items()}
+        )
+        if found is None:
+            return None
+        counts = found.counts
+        if counts is None:
+            # The default cache is not the pages' Redis: the limits count the request now.
+            counts = {counter: limit.count(counter) for counter, limit in limits.items()}
+        return cls(
+            key=key,
+            found=found,
+            started=timezone.now(),
+            counts=counts,
+            # Every limit records the request, as in DRF's own check: none is skipped.
+            within_limits=all(limit.allows(counts[counter]) for counter, limit in limits.items()),
+        )
+
+    def hit(self, request):
+        """The kept answer, or 304 Not Modified, if it is current and the reader within the
+        limits; else None."""
+        kept = self.found.kept
+        if self.within_limits and is_current(
+            kept, generation=self.found.generation, now=self.started.timestamp()
+        ):
+            return cached_response(request, kept)
+        return None
 
 
 def is_current(kept, *, generation, now):
@@ -469,19 +521,6 @@ def rate_limits(request):
         if (counter := throttle.counter(request, None)) is not None:
             limits[counter] = throttle
     return limits
-
-
-def count_against_rate_limits(request, limits, counts):
-    """Whether the request is within every limit, counted now unless the lookup counted it.
-
-    The counts are left on the request for the view's throttles, which would otherwise count a
-    request that the cache does not answer a second time. Every limit records the request, as in
-    DRF's own check: none is skipped.
-    """
-    if counts is None:
-        counts = {counter: limit.count(counter) for counter, limit in limits.items()}
-    request.rate_limit_counts = counts
-    return all(limit.allows(counts[counter]) for counter, limit in limits.items())
 
 
 def next_scheduled_change(*, after):

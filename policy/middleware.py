@@ -92,19 +92,23 @@ class DropTrackingParametersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        query = request.META.get("QUERY_STRING", "")
-        if query and request.method in ("GET", "HEAD"):
-            parts = query.split("&")
-            kept = [
-                part
-                for part in parts
-                if not is_tracking_parameter(unquote_plus(part.partition("=")[0]))
-            ]
-            if len(kept) < len(parts):
-                request.META["QUERY_STRING"] = "&".join(kept)
-                # A cached property: the request reads its GET again, from the new query string.
-                request.__dict__.pop("GET", None)
+        drop_tracking_parameters(request)
         return self.get_response(request)
+
+
+def drop_tracking_parameters(request):
+    query = request.META.get("QUERY_STRING", "")
+    if query and request.method in ("GET", "HEAD"):
+        parts = query.split("&")
+        kept = [
+            part
+            for part in parts
+            if not is_tracking_parameter(unquote_plus(part.partition("=")[0]))
+        ]
+        if len(kept) < len(parts):
+            request.META["QUERY_STRING"] = "&".join(kept)
+            # A cached property: the request reads its GET again, from the new query string.
+            request.__dict__.pop("GET", None)
 
 
 class LazyMessageMiddleware(MessageMiddleware):

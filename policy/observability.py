@@ -22,6 +22,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Long enough for any tracing ID in use, and nothing that could forge a second log line.
 WELL_FORMED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
+# Where the request's ID is kept in the WSGI environment, next to the request's headers.
+REQUEST_ID_ENVIRON_KEY = "policy.request_id"
+
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 request_logger = logging.getLogger("policy.requests")
@@ -32,29 +35,44 @@ class RequestIDMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.id = incoming_request_id(request) or uuid.uuid4().hex
-        # Reset when the request finishes, not on the way out of here: Django logs 4xx responses
-        # ("Not Found: /x") after the last middleware returns.
-        current_request_id.set(request.id)
         started = time.perf_counter()
+        identify(request)
         response = self.get_response(request)
-        response[REQUEST_ID_HEADER] = request.id
-        request_logger.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status_code,
-            extra={
-                "method": request.method,
-                # The path without the query string: queries are free text (searches) where
-                # a visitor or a client may paste anything.
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "user_id": known_user_id(request),
-            },
-        )
+        log_request(request, response, started=started)
         return response
+
+
+def identify(request):
+    """Give the request its ID, for the records written while it is served.
+
+    The ID stays in the WSGI environment: the page cache's front door (policy/wsgi.py) gives it
+    before Django's handler, which reads the same environment again when the cache misses.
+    """
+    request_id = request.META.get(REQUEST_ID_ENVIRON_KEY) or incoming_request_id(request)
+    request.id = request.META[REQUEST_ID_ENVIRON_KEY] = request_id or uuid.uuid4().hex
+    # Reset when the request finishes, not on the way out of the middleware: Django logs 4xx
+    # responses ("Not Found: /x") after the last middleware returns.
+    current_request_id.set(request.id)
+
+
+def log_request(request, response, *, started):
+    """Echo the request's ID in the response, and write the request's line."""
+    response[REQUEST_ID_HEADER] = request.id
+    request_logger.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            # The path without the query string: queries are free text (searches) where a
+            # visitor or a client may paste anything.
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "user_id": known_user_id(request),
+        },
+    )
 
 
 def incoming_request_id(request):

@@ -1,7 +1,12 @@
+import io
+import json
+import logging
+
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
+from policy.observability import JsonFormatter
 from tests.factories import editorial_group
 from tests.processes import manage, production_environment
 
@@ -39,6 +44,20 @@ def media_root(settings, tmp_path):
 def empty_cache():
     """Throttle counts and cached pages of one test never reach the next."""
     cache.clear()
+
+
+@pytest.fixture
+def json_log():
+    """What the console handler writes while the test runs, in the JSON format, one dict per
+    record. The handler keeps its configured filters, so records get their request ID as in
+    production."""
+    handler = next(each for each in logging.getLogger().handlers if each.name == "console")
+    stream, formatter = io.StringIO(), handler.formatter
+    previous_stream = handler.setStream(stream)
+    handler.setFormatter(JsonFormatter())
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    handler.setStream(previous_stream)
+    handler.setFormatter(formatter)
 
 
 @pytest.fixture

@@ -399,12 +399,13 @@ def test_the_raw_baseline_answers_the_trivial_views_json():
 
 
 def test_the_bare_django_baseline_answers_the_same_with_no_app_and_no_middleware():
+    # Through the WSGI application its server runs.
     script = (
-        "import django; django.setup();"
-        "from django.conf import settings; from django.test import Client;"
-        "response = Client().get('/bench/trivial/', headers={'Host': '127.0.0.1'});"
-        "print(settings.MIDDLEWARE, settings.INSTALLED_APPS, response.status_code,"
-        " response.content.decode())"
+        "from bench.bare_wsgi import application; from bench.cpu import wsgi_environ;"
+        "from django.conf import settings; started = [];"
+        "body = b''.join(application(wsgi_environ('/bench/trivial/', {}),"
+        " lambda status, headers: started.append(status)));"
+        "print(settings.MIDDLEWARE, settings.INSTALLED_APPS, started, body.decode())"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -415,7 +416,7 @@ def test_the_bare_django_baseline_answers_the_same_with_no_app_and_no_middleware
         check=True,
     )
 
-    assert result.stdout.strip() == '[] [] 200 {"status": "ok", "service": "puente"}'
+    assert result.stdout.strip() == '[] [] [\'200 OK\'] {"status": "ok", "service": "puente"}'
 
 
 @pytest.fixture
@@ -532,8 +533,9 @@ def connections_left_open():
 def test_the_cpu_measure_answers_each_path_with_its_status_and_time(
     monkeypatch, capsys, connections_left_open
 ):
-    # The handler of the test's settings: get_wsgi_application would set Django up again, and
-    # with it the logging, onto pytest's captured output.
+    # The handler of the test's settings, if config/wsgi.py is not imported yet:
+    # get_wsgi_application would set Django up again, and with it the logging, onto pytest's
+    # captured output.
     monkeypatch.setattr("django.core.wsgi.get_wsgi_application", WSGIHandler)
 
     cpu.main(["/healthz", "/healthz", "--requests", "2"])

@@ -12,6 +12,7 @@ import datetime
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 
@@ -23,7 +24,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import transaction
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
@@ -36,6 +38,7 @@ from rest_framework.test import APIClient
 from reversion.models import Version
 
 import policy.cache
+from config import wsgi
 from policy.cache import (
     KeptConnections,
     PageCacheMiddleware,
@@ -44,6 +47,7 @@ from policy.cache import (
 )
 from policy.middleware import DropTrackingParametersMiddleware
 from policy.models import Commitment, FocusArea, PublicationStatus
+from policy.observability import current_request_id
 from policy.redis_client import RedisClient
 from policy.resources import CommitmentResource
 from policy.services import save_record
@@ -67,10 +71,51 @@ def page_cache(settings, monkeypatch):
     caches["pages"].clear()
 
 
-@pytest.fixture
-def visitor():
-    """An anonymous reader, apart from the `client` that staff fixtures sign in."""
-    return Client()
+class FrontDoorClient(RequestFactory):
+    """A reader whose requests go to the WSGI application that the app server runs
+    (config/wsgi.py), where the page cache's front door answers hits before Django's handler;
+    Django's test client sends them to the handler itself. Its answers are HttpResponses, built
+    from what the application gave the server.
+
+    The database connection is left open, as Django's test client leaves it: the test's
+    transaction lives on it.
+    """
+
+    def request(self, **request):
+        environ = self._base_environ(**request)
+        started = []
+        for signal in (request_started, request_finished):
+            signal.disconnect(close_old_connections)
+        try:
+            body = wsgi.application(
+                environ, lambda status, headers, exc_info=None: started.append((status, headers))
+            )
+            try:
+                content = b"".join(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            for signal in (request_started, request_finished):
+                signal.connect(close_old_connections)
+        [(status, headers)] = started
+        response = HttpResponse(content, status=int(status.split()[0]))
+        del response["Content-Type"]
+        for header, value in headers:
+            if header.lower() == "set-cookie":
+                response.cookies.load(value)
+            else:
+                response[header] = value
+        # As the test client's answers have it.
+        response.json = lambda: json.loads(response.content)
+        return response
+
+
+@pytest.fixture(params=["test client", "front door"])
+def visitor(request):
+    """An anonymous reader, apart from the `client` that staff fixtures sign in: through Django's
+    handler, as under ASGI and the test client, and through the WSGI application's front door."""
+    return Client() if request.param == "test client" else FrontDoorClient()
 
 
 @pytest.fixture
@@ -95,6 +140,20 @@ def commitment_page(record):
 
 def commitment_api(record):
     return f"/api/v1/commitments/{record.slug}/"
+
+
+@pytest.fixture
+def looked_up(monkeypatch):
+    """The keys that the page cache is asked for, in order."""
+    keys = []
+    lookup = policy.cache.pages.lookup
+
+    def recording_lookup(key, **kwargs):
+        keys.append(key)
+        return lookup(key, **kwargs)
+
+    monkeypatch.setattr(policy.cache.pages, "lookup", recording_lookup)
+    return keys
 
 
 # What is kept
@@ -150,18 +209,10 @@ def test_a_hit_has_the_headers_of_the_view_and_of_the_middleware_and_a_request_i
 
 
 def test_a_static_file_is_left_to_whitenoise_without_a_look_in_the_page_cache(
-    visitor, monkeypatch, settings
+    visitor, looked_up, settings
 ):
     # Found in the app's static folders, as in development: a fresh checkout has no STATIC_ROOT.
     settings.WHITENOISE_USE_FINDERS = True
-    looked_up = []
-    lookup = policy.cache.pages.lookup
-
-    def recording_lookup(key, **kwargs):
-        looked_up.append(key)
-        return lookup(key, **kwargs)
-
-    monkeypatch.setattr(policy.cache.pages, "lookup", recording_lookup)
 
     static_file = visitor.get("/static/css/site.css")
     page = visitor.get("/en/commitments/")
@@ -328,8 +379,8 @@ def test_a_streamed_csv_export_is_never_kept(visitor):
     first = visitor.get("/api/v1/commitments/", {"format": "csv"})
     second = visitor.get("/api/v1/commitments/", {"format": "csv"})
 
-    assert first.streaming and second.streaming
-    assert served_from(second) == "miss"
+    assert (served_from(first), served_from(second)) == ("miss", "miss")
+    assert second["Content-Type"].startswith("text/csv")
 
 
 def test_a_hit_answers_304_to_a_reader_whose_copy_is_current(visitor):
@@ -556,6 +607,104 @@ def anonymous_request(path="/en/page/"):
     request.user = AnonymousUser()
     request.session = SessionStore()
     return request
+
+
+# The front door: hits answered before Django's handler (policy/wsgi.py)
+
+
+@pytest.fixture
+def handled():
+    """The paths of the requests that Django's handler served, as its start signal tells them."""
+    paths = []
+
+    def record(environ, **kwargs):
+        paths.append(environ["PATH_INFO"])
+
+    request_started.connect(record, weak=False)
+    yield paths
+    request_started.disconnect(record)
+
+
+def request_lines(json_log):
+    return [
+        (line["request_id"], line["path"], line["status"])
+        for line in json_log()
+        if line["logger"] == "policy.requests"
+    ]
+
+
+def test_the_front_door_answers_a_hit_without_djangos_handler(handled):
+    reader = FrontDoorClient()
+    first = reader.get("/en/commitments/")
+    second = reader.get("/en/commitments/")
+
+    assert (served_from(first), served_from(second)) == ("miss", "hit")
+    assert handled == ["/en/commitments/"]
+    assert second.content == first.content
+
+
+def test_a_hit_at_the_front_door_has_its_request_id_and_its_request_line(json_log):
+    reader = FrontDoorClient()
+    reader.get("/en/commitments/")
+    with_id = reader.get("/en/commitments/", HTTP_X_REQUEST_ID="req-8")
+    without = reader.get("/en/commitments/")
+
+    assert (served_from(with_id), served_from(without)) == ("hit", "hit")
+    assert with_id["X-Request-ID"] == "req-8"
+    assert re.fullmatch("[0-9a-f]{32}", without["X-Request-ID"])
+    assert request_lines(json_log)[1:] == [
+        ("req-8", "/en/commitments/", 200),
+        (without["X-Request-ID"], "/en/commitments/", 200),
+    ]
+    # The records written after the request carry no ID of its own.
+    assert current_request_id.get() is None
+
+
+def test_a_miss_at_the_front_door_is_looked_up_once_and_keeps_its_request_id(looked_up, json_log):
+    response = FrontDoorClient().get("/en/commitments/", HTTP_X_REQUEST_ID="req-7")
+
+    assert served_from(response) == "miss"
+    assert len(looked_up) == 1
+    assert response["X-Request-ID"] == "req-7"
+    assert request_lines(json_log) == [("req-7", "/en/commitments/", 200)]
+
+
+def test_the_health_checks_are_left_to_django_without_a_look_in_the_page_cache(looked_up, handled):
+    reader = FrontDoorClient()
+    answers = [reader.get("/healthz"), reader.get("/healthz")]
+
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert looked_up == []
+    assert handled == ["/healthz", "/healthz"]
+
+
+def test_a_host_that_is_not_allowed_gets_djangos_400_at_the_front_door():
+    response = FrontDoorClient().get("/en/commitments/", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+
+
+def test_with_the_page_cache_off_the_front_door_leaves_every_request_to_django(
+    settings, looked_up, handled
+):
+    settings.PAGE_CACHE_SECONDS = 0
+    reader = FrontDoorClient()
+    answers = [reader.get("/en/commitments/"), reader.get("/en/commitments/")]
+
+    assert [served_from(answer) for answer in answers] == [None, None]
+    assert looked_up == []
+    assert handled == ["/en/commitments/", "/en/commitments/"]
+
+
+def test_the_front_door_does_what_the_middleware_before_the_page_cache_do():
+    """policy/wsgi.py does for a hit what these do, in this order: reorder them, and the front door
+    must change with them."""
+    assert django_settings.MIDDLEWARE[:4] == [
+        "policy.health.HealthCheckMiddleware",
+        "policy.observability.RequestIDMiddleware",
+        "policy.middleware.DropTrackingParametersMiddleware",
+        "policy.cache.PageCacheMiddleware",
+    ]
 
 
 # Invalidation: every change is seen by the next reader
@@ -796,6 +945,13 @@ def fragments(settings):
     settings.FRAGMENT_CACHE_SECONDS = 300
 
 
+@pytest.fixture
+def context_reader():
+    """An anonymous reader through Django's test client, whose answers hold the rendered page's
+    context."""
+    return Client()
+
+
 def focus_area_options(response):
     form = response.context["filter"].form
     return [label for value, label in form.fields["focus_area"].choices if value]
@@ -803,35 +959,37 @@ def focus_area_options(response):
 
 @pytest.mark.parametrize("fragment_seconds, queries", [(300, 2), (0, 5)])
 def test_the_filters_options_are_read_once_for_every_page_that_shows_them(
-    visitor, settings, fragment_seconds, queries, django_assert_num_queries
+    context_reader, settings, fragment_seconds, queries, django_assert_num_queries
 ):
     settings.FRAGMENT_CACHE_SECONDS = fragment_seconds
     CommitmentFactory(title="Port of Chancay").focus_areas.add(FocusAreaFactory(name="Energy"))
     url = reverse("policy:commitment_list")
-    first = visitor.get(url)
+    first = context_reader.get(url)
 
     # The count and the page of commitments, and with the cache off the three lists of options.
     with django_assert_num_queries(queries):
-        other = visitor.get(f"{url}?sort=recent")
+        other = context_reader.get(f"{url}?sort=recent")
 
     assert focus_area_options(first) == focus_area_options(other) == ["Energy"]
     assert "Port of Chancay" in other.content.decode()
 
 
-def test_a_new_option_is_offered_once_its_record_is_committed(visitor, fragments, committed):
+def test_a_new_option_is_offered_once_its_record_is_committed(context_reader, fragments, committed):
     FocusAreaFactory(name="Energy")
     url = reverse("policy:commitment_list")
-    before = focus_area_options(visitor.get(url))
+    before = focus_area_options(context_reader.get(url))
 
     with committed():
         FocusAreaFactory(name="Agriculture")
-    after = focus_area_options(visitor.get(url))
+    after = focus_area_options(context_reader.get(url))
 
     assert before == ["Energy"]
     assert after == ["Energy", "Agriculture"]
 
 
-def test_a_scheduled_option_is_offered_at_its_time_without_a_save(visitor, fragments, monkeypatch):
+def test_a_scheduled_option_is_offered_at_its_time_without_a_save(
+    context_reader, fragments, monkeypatch
+):
     now = timezone.now()
     FocusAreaFactory(name="Energy")
     FocusAreaFactory(name="Agriculture", publish_at=now + datetime.timedelta(seconds=60))
@@ -839,7 +997,7 @@ def test_a_scheduled_option_is_offered_at_its_time_without_a_save(visitor, fragm
 
     def options_at(seconds):
         at(now + datetime.timedelta(seconds=seconds), monkeypatch)
-        return focus_area_options(visitor.get(url))
+        return focus_area_options(context_reader.get(url))
 
     assert options_at(0) == ["Energy"]
     assert options_at(59) == ["Energy"]
@@ -847,16 +1005,16 @@ def test_a_scheduled_option_is_offered_at_its_time_without_a_save(visitor, fragm
 
 
 def test_a_preview_offers_drafts_and_the_public_never_gets_them(
-    visitor, fragments, publisher_client
+    context_reader, fragments, publisher_client
 ):
     FocusAreaFactory(name="Energy")
     FocusAreaFactory(name="Draft theme", publication_status=DRAFT)
     url = reverse("policy:commitment_list")
-    public_before = focus_area_options(visitor.get(url))
+    public_before = focus_area_options(context_reader.get(url))
     publisher_client.post(reverse("policy:preview"), {"preview": "on", "next": url})
 
     preview = focus_area_options(publisher_client.get(url))
-    public_after = focus_area_options(visitor.get(url))
+    public_after = focus_area_options(context_reader.get(url))
 
     assert public_before == public_after == ["Energy"]
     assert preview == ["Energy", "Draft theme"]
@@ -1155,6 +1313,23 @@ def test_with_redis_down_pages_come_from_the_database_and_the_outage_is_logged_o
     assert "served from the database" in page_cache_warning.getMessage()
     assert throttle_error.getMessage().startswith("Redis fails (ConnectionError")
     assert throttle_error.exc_info is None
+
+
+def test_the_outage_seen_at_the_front_door_is_logged_with_the_request_id_of_its_line(
+    settings, dead_redis, json_log
+):
+    settings.CACHES = dead_redis
+
+    response = FrontDoorClient().get("/en/commitments/")
+
+    assert response.status_code == 200
+    records = {line["logger"]: line for line in json_log()}
+    assert records["policy.cache"]["message"].startswith("The page cache fails")
+    assert (
+        records["policy.cache"]["request_id"]
+        == records["policy.requests"]["request_id"]
+        == response["X-Request-ID"]
+    )
 
 
 def test_an_edit_made_while_redis_was_down_is_seen_once_it_answers_again(

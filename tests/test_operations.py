@@ -1,7 +1,6 @@
 """Operations: health checks, request IDs, structured logs, and server errors that show nothing
 of the error."""
 
-import io
 import json
 import logging
 import os
@@ -16,7 +15,6 @@ from django.db import OperationalError, connections
 from django.test import Client
 
 from policy.api.views import ArticleViewSet
-from policy.observability import JsonFormatter
 from policy.views import HomeView
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -32,20 +30,6 @@ def redis_cache(location, *, ignore_exceptions):
             "OPTIONS": {"IGNORE_EXCEPTIONS": ignore_exceptions, "SOCKET_CONNECT_TIMEOUT": 1},
         }
     }
-
-
-@pytest.fixture
-def json_log():
-    """What the console handler writes while the test runs, in the JSON format, one dict per
-    record. The handler keeps its configured filters, so records get their request ID as in
-    production."""
-    handler = next(each for each in logging.getLogger().handlers if each.name == "console")
-    stream, formatter = io.StringIO(), handler.formatter
-    previous_stream = handler.setStream(stream)
-    handler.setFormatter(JsonFormatter())
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    handler.setStream(previous_stream)
-    handler.setFormatter(formatter)
 
 
 @pytest.fixture
