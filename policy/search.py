@@ -11,10 +11,10 @@ search configuration of the text's language: "commitments" finds "commitment", "
 "cooperation". A commitment's own texts and each of its quotes are searched apart. When nothing
 matches as typed, the titles and names with each term nearly as typed (pg_trgm's strict word
 similarity) are found instead, the closest first, so "cooperaton" still finds "cooperation".
-GIN indexes on exactly the expressions queried, made by migration 0003, answer every condition;
-tests/test_search.py checks with EXPLAIN that each is used. The tiers come from those indexes
-too, as `ts_rank` would build the document of every match again: 1.3 s for a word in most of
-10,000 commitments, against 30 ms.
+GIN indexes on exactly the expressions queried, made by migrations 0003 and 0007 (the articles of
+each language have their own), answer every condition; tests/test_search.py checks with EXPLAIN
+that each is used. The tiers come from those indexes too, as `ts_rank` would build the document
+of every match again: 1.3 s for a word in most of 10,000 commitments, against 30 ms.
 
 Elsewhere (SQLite), the portable search: each term must occur, case-insensitively, in one of
 the texts (`icontains`); the same tiers order the results.
@@ -31,7 +31,6 @@ from django.contrib.postgres.lookups import TrigramStrictWordSimilar
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchVector,
-    SearchVectorField,
     TrigramStrictWordSimilarity,
 )
 from django.db import connections
@@ -81,22 +80,10 @@ class Document:
     def texts(self):
         return [field for field in (self.title, self.summary, self.body) if field]
 
-    def vector(self, *fields):
-        """The `tsvector` of `fields`, all texts by default, exactly as migration 0003 indexes
-        it."""
-        fields = fields or self.texts
-        if not self.language_field:
-            return SearchVector(*fields, config=ENGLISH)
-        # A vector for each language, as Django does not relabel a `SearchVector` config that
-        # reads a field when the vector is in a subquery.
-        return Case(
-            *(
-                When(**{self.language_field: language}, then=SearchVector(*fields, config=config))
-                for language, config in TEXT_SEARCH_CONFIGS.items()
-            ),
-            default=SearchVector(*fields, config=UNSTEMMED),
-            output_field=SearchVectorField(),
-        )
+    def vector(self, *fields, config=ENGLISH):
+        """The `tsvector` of `fields`, all texts by default, in the text search configuration
+        `config`, exactly as migrations 0003 and 0007 index it."""
+        return SearchVector(*(fields or self.texts), config=config)
 
 
 COMMITMENT = Document(title="title", summary="description")
@@ -105,9 +92,10 @@ FOCUS_AREA = Document(title="name", summary="description")
 COUNTRY = Document(title="name")
 
 
-def _quote_vector():
+def _quote_vector(config):
     """A quote is in its article's language, which an index on quotes cannot read: its words
-    are indexed as written, and a term stemmed in that language finds them by their beginning."""
+    are indexed as written, whatever `config`, and a term stemmed in that language finds them by
+    their beginning."""
     return SearchVector("text", config=UNSTEMMED)
 
 
@@ -228,7 +216,10 @@ def _searches(queryset, terms, document, *, quotes=None):
 def _full_text_matches(queryset, terms, document, *, quotes):
     records = queryset.model._base_manager
     found_ids = _ids_with_every_term(
-        records, document.vector(), terms, language_field=document.language_field
+        records,
+        lambda config: document.vector(config=config),
+        terms,
+        language_field=document.language_field,
     )
     if quotes is not None:
         # A union, not OR, for the same reason as languages: each part is a query its index
@@ -236,7 +227,7 @@ def _full_text_matches(queryset, terms, document, *, quotes):
         found_ids = found_ids.union(
             _ids_with_every_term(
                 quotes,
-                _quote_vector(),
+                _quote_vector,
                 terms,
                 language_field="article__language",
                 id_field="commitment",
@@ -248,28 +239,34 @@ def _full_text_matches(queryset, terms, document, *, quotes):
         document,
         holds_every_term=lambda field: Q(
             pk__in=_ids_with_every_term(
-                records, document.vector(field), terms, language_field=document.language_field
+                records,
+                lambda config: document.vector(field, config=config),
+                terms,
+                language_field=document.language_field,
             )
         ),
     )
 
 
-def _ids_with_every_term(records, vector, terms, *, language_field, id_field="pk"):
-    """The `id_field` of `records` whose `vector` has every term as the beginning of a word,
-    as typed or stemmed in the language of the text, which `language_field` holds; without it,
-    English.
+def _ids_with_every_term(records, vector_in, terms, *, language_field, id_field="pk"):
+    """The `id_field` of `records` whose vector has every term as the beginning of a word, as
+    typed or stemmed in the language of the text, which `language_field` holds; without it,
+    English. `vector_in(config)` is the vector of a text in the configuration of its language.
 
     Only in that language: stemmed in another, a word can lose its ending and begin others
     ("Chile" is "chil" in Spanish, which begins "children"). A query for each language, each
-    answered by the index; joined with OR in one query, PostgreSQL would compute the vector of
-    every row found again to tell the languages apart.
+    answered by the index of that language's records (migration 0007); joined with OR in one
+    query, PostgreSQL would compute the vector of every row found again to tell the languages
+    apart.
     """
     if not language_field:
-        return _matching_ids(records, vector, _text_query(terms, ENGLISH), id_field=id_field)
+        return _matching_ids(
+            records, vector_in(ENGLISH), _text_query(terms, ENGLISH), id_field=id_field
+        )
     by_language = [
         _matching_ids(
             records.filter(**{language_field: language}),
-            vector,
+            vector_in(config),
             _text_query(terms, config),
             id_field=id_field,
         )
@@ -277,7 +274,7 @@ def _ids_with_every_term(records, vector, terms, *, language_field, id_field="pk
     ]
     unstemmed = _matching_ids(
         records.exclude(**{f"{language_field}__in": list(TEXT_SEARCH_CONFIGS)}),
-        vector,
+        vector_in(UNSTEMMED),
         _text_query(terms, UNSTEMMED),
         id_field=id_field,
     )

@@ -15,7 +15,14 @@ from policy.models import (
     PublicationStatus,
     SourceQuote,
 )
-from policy.search import ARTICLE, MAX_QUERY_LENGTH, RESULTS_PER_GROUP, Query
+from policy.search import (
+    ARTICLE,
+    MAX_QUERY_LENGTH,
+    RESULTS_PER_GROUP,
+    TEXT_SEARCH_CONFIGS,
+    UNSTEMMED,
+    Query,
+)
 from tests.factories import (
     ArticleFactory,
     CommitmentFactory,
@@ -465,7 +472,9 @@ def test_an_article_is_stemmed_in_its_own_language(client):
 def test_an_article_is_indexed_with_the_stemming_of_its_language(language, vector):
     ArticleFactory(title="Políticas", body="", language=language)
 
-    assert Article.objects.annotate(vector=ARTICLE.vector()).get().vector == vector
+    config = TEXT_SEARCH_CONFIGS.get(language, UNSTEMMED)
+
+    assert Article.objects.annotate(vector=ARTICLE.vector(config=config)).get().vector == vector
 
 
 @postgresql_only
@@ -545,9 +554,11 @@ def test_the_searches_use_every_search_index(client):
         "policy_commitment_description_search",
         "policy_commitment_title_trgm",
         "policy_sourcequote_search",
-        "policy_article_search",
-        "policy_article_title_search",
-        "policy_article_summary_search",
+        *(
+            f"policy_article_{texts}_{language}"
+            for texts in ("text", "title", "summary")
+            for language in ("en", "es", "pt", "other")
+        ),
         "policy_article_title_trgm",
         "policy_focusarea_search",
         "policy_focusarea_name_search",
@@ -573,7 +584,7 @@ def test_a_word_in_every_article_is_found_without_computing_their_vectors_again(
         cursor.execute(f"EXPLAIN {page}")
         plan = [row[0] for row in cursor.fetchall()]
 
-    assert any("Bitmap Index Scan on policy_article_search" in line for line in plan)
+    assert any("Bitmap Index Scan on policy_article_text_en" in line for line in plan)
     assert [line for line in plan if "Filter:" in line and "to_tsvector" in line] == []
 
 
