@@ -154,6 +154,27 @@ def test_an_edit_through_one_server_is_seen_through_the_other_at_once(servers, s
     assert title_in_api(server_a) == new_title
 
 
+def test_a_read_kept_by_one_server_is_a_hit_on_the_other_with_its_own_request_id(servers):
+    """Through Gunicorn, as deployed: the WSGI application's front door (policy/wsgi.py)
+    answers the hits and the 304s, each with its request ID."""
+    server_a, server_b = servers
+    # The name both are served under, behind the balancer.
+    host = {"Host": "localhost"}
+    path = "/es/focus-areas/"
+    answer(server_a, path, headers=host)
+    page, _ = answer(server_b, path, headers={**host, "X-Request-ID": "scaleout-hit"})
+    api, _ = answer(server_a, API_DETAIL, headers=host)
+    status, revalidated, body = server_b.fetch(
+        API_DETAIL,
+        headers={**host, "If-None-Match": api["ETag"], "X-Request-ID": "scaleout-304"},
+    )
+
+    assert (page["X-Cache"], page["X-Request-ID"]) == ("hit", "scaleout-hit")
+    assert (status, revalidated["X-Cache"], body) == (304, "hit", b"")
+    assert revalidated["X-Request-ID"] == "scaleout-304"
+    assert revalidated["ETag"] == api["ETag"]
+
+
 def test_a_load_spread_over_both_servers_ends_without_an_error(servers):
     paths = load_paths(servers[0])
     # Every path through both servers in turn; every fifth request revalidates what it has.
