@@ -23,6 +23,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import caches
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
@@ -51,6 +52,7 @@ from policy.observability import current_request_id
 from policy.redis_client import RedisClient
 from policy.resources import CommitmentResource
 from policy.services import save_record
+from policy.wsgi import PageCacheFrontDoor
 from tests.admin_forms import admin_url, change_form_data
 from tests.factories import ArticleFactory, CommitmentFactory, FocusAreaFactory
 
@@ -72,22 +74,27 @@ def page_cache(settings, monkeypatch):
 
 
 class FrontDoorClient(RequestFactory):
-    """A reader whose requests go to the WSGI application that the app server runs
+    """A reader whose requests go to the WSGI application as the app server runs it
     (config/wsgi.py), where the page cache's front door answers hits before Django's handler;
     Django's test client sends them to the handler itself. Its answers are HttpResponses, built
     from what the application gave the server.
 
-    The database connection is left open, as Django's test client leaves it: the test's
-    transaction lives on it.
+    As the test client's, its handler loads the middleware at the first request, with the
+    test's settings. The database connection is left open, as the test client leaves it: the
+    test's transaction lives on it.
     """
 
+    application = None
+
     def request(self, **request):
+        if self.application is None:
+            self.application = PageCacheFrontDoor(WSGIHandler())
         environ = self._base_environ(**request)
         started = []
         for signal in (request_started, request_finished):
             signal.disconnect(close_old_connections)
         try:
-            body = wsgi.application(
+            body = self.application(
                 environ, lambda status, headers, exc_info=None: started.append((status, headers))
             )
             try:
@@ -631,6 +638,12 @@ def request_lines(json_log):
         for line in json_log()
         if line["logger"] == "policy.requests"
     ]
+
+
+def test_the_app_server_runs_djangos_handler_behind_the_front_door():
+    assert isinstance(wsgi.application, PageCacheFrontDoor)
+    assert wsgi.application.application is wsgi.django_application
+    assert isinstance(wsgi.django_application, WSGIHandler)
 
 
 def test_the_front_door_answers_a_hit_without_djangos_handler(handled):
