@@ -7,7 +7,7 @@ import weakref
 
 import pytest
 from django.contrib.messages.storage import default_storage
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -232,6 +232,50 @@ def test_postgresql_splits_a_query_within_the_parameters_it_binds():
     assert Keyword.objects.in_bulk(ids) == {keyword.pk: keyword}
     # A deletion of many related rows is split the same way: a parameter for each row's id.
     assert connection.ops.bulk_batch_size(["id"], ids) == 65_535
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_home_page_counts_published_commitments_from_their_index_alone(client):
+    statuses = ["kept", "broken", "in_the_works"]
+    drafts = PublicationStatus.DRAFT, PublicationStatus.ARCHIVED
+    commitments = Commitment.objects.bulk_create(
+        CommitmentFactory.build(
+            current_status=statuses[number % 3],
+            publication_status=drafts[number % 2]
+            if number % 10 == 0
+            else PublicationStatus.PUBLISHED,
+        )
+        for number in range(600)
+    )
+    country, focus_area = CountryFactory(), FocusAreaFactory()
+    country.commitments.add(*commitments[::2])
+    focus_area.commitments.add(*commitments[::3])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Committed, so that the visibility map lets a scan skip the table.
+            cursor.execute("VACUUM ANALYZE policy_commitment")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("policy:home")).status_code == 200
+    # By status, by focus area and by country.
+    counts = [query["sql"] for query in queries if "COUNT(" in query["sql"]]
+    plans = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A table this small is read whole, whatever its indexes.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for sql in counts:
+            explain = "EXPLAIN" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+            cursor.execute(f"{explain} {sql}")
+            plans.append(" ".join(str(column) for row in cursor.fetchall() for column in row))
+
+    assert len(plans) == 3
+    for plan in plans:
+        if connection.vendor == "postgresql":
+            assert "Index Only Scan using policy_commitment_published" in plan, plan
+        else:
+            assert "USING COVERING INDEX policy_commitment_published" in plan, plan
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
