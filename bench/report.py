@@ -126,6 +126,15 @@ def write_latest(directory):
     (Path(directory) / "latest.md").write_text("\n".join(sections))
 
 
+def rounds_text(settings):
+    text = f"{settings['rounds']} round(s)"
+    # Runs before the fixed-cost rounds measured every target in every round.
+    fixed_cost_rounds = settings.get("fixed_cost_rounds", settings["rounds"])
+    if fixed_cost_rounds > settings["rounds"]:
+        text += f", {fixed_cost_rounds} for the baselines and the fixed-cost targets"
+    return text
+
+
 def markdown(results):
     settings = results["settings"]
     load = results["load_average"]
@@ -134,7 +143,7 @@ def markdown(results):
         "",
         f"{settings['workers']} Gunicorn workers per server; wrk, 1 thread, "
         f"{settings['connections']} connections, {settings['duration']} s per target after "
-        f"{settings['warmup']} s of warm-up, {settings['rounds']} round(s) (medians); "
+        f"{settings['warmup']} s of warm-up, {rounds_text(settings)} (medians); "
         f"{dataset_text(settings['dataset'])}; page cache in {settings['page_cache']}. "
         f"{results['machine']['cpus']} CPUs, load average {load['before']:.1f} before and "
         f"{load['after']:.1f} after (highest {load['highest']:.1f}); commit "

@@ -164,9 +164,36 @@ def test_wrk_gives_each_request_its_own_value_of_the_unique_parameter():
     assert len(set(paths)) == len(paths) >= figures["requests"]
 
 
-def test_counts_below_one_are_refused():
+@pytest.mark.parametrize("option", ["--workers", "--rounds", "--fixed-cost-rounds"])
+def test_counts_below_one_are_refused(option, capsys):
     with pytest.raises(SystemExit):
-        run.arguments(["--workers", "0"])
+        run.arguments([option, "0"])
+    assert f"{option} must be at least 1." in capsys.readouterr().err
+
+
+def test_the_fixed_cost_targets_are_measured_in_more_rounds_with_the_baselines():
+    page, hit = {"name": "page", "fixed_cost": False}, {"name": "hit", "fixed_cost": True}
+
+    assert run.rounds_of([page, hit], rounds=1, fixed_cost_rounds=3) == [[page, hit], [hit], [hit]]
+    assert run.rounds_of([page, hit], rounds=2, fixed_cost_rounds=1) == [[page, hit], [page, hit]]
+    assert run.arguments([]).fixed_cost_rounds == 3
+
+
+def test_the_targets_judged_against_bare_django_near_its_cost_are_measured_in_more_rounds(
+    small_dataset, bench_views
+):
+    fixed_cost = {target.name for target in targets.resolve_targets() if target.fixed_cost}
+    # The trivial view, the hit and the 304 need half of bare Django or more; the uncached
+    # pages, which cost fifty times as much, a fraction.
+    judged = {
+        goal.target
+        for goal in report.GOALS
+        if getattr(goal, "baseline", None) == report.BARE_DJANGO and goal.share >= 0.5
+    }
+
+    assert len(judged) == 3
+    assert judged | {report.BARE_DJANGO, "raw WSGI"} <= fixed_cost
+    assert not fixed_cost & {"commitment detail", "commitment list, two filters", "home"}
 
 
 def measured(name, rps, **figures):
@@ -362,6 +389,17 @@ def test_results_are_written_as_json_and_markdown_and_latest_shows_each_database
         "# sqlite, 2026-11-28T12:00:00Z"
     )
     assert "10:00:00Z" not in latest
+
+
+def test_the_report_says_how_many_rounds_measured_the_fixed_cost_targets():
+    figures = full_results("sqlite", "2026-11-28T12:00:00Z", 1000)
+    # Results written before the fixed-cost rounds measured every target in every round.
+    assert "1 round(s) (medians)" in report.markdown(figures)
+
+    figures["settings"]["fixed_cost_rounds"] = 3
+    assert "1 round(s), 3 for the baselines and the fixed-cost targets (medians)" in (
+        report.markdown(figures)
+    )
 
 
 def test_a_missed_goal_is_shown_in_bold():
