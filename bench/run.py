@@ -482,8 +482,8 @@ def manage(arguments, env):
 def rounds_of(targets, *, rounds, fixed_cost_rounds):
     """The targets of each round, in turn: all of them in the first `rounds`, then the fixed-cost
     ones alone until `fixed_cost_rounds`. Their ratios to the baselines sit near their goals'
-    lines, and one run of ten seconds moves them by a tenth on a busy machine; a few more runs
-    cost seconds."""
+    lines, and one run of ten seconds moves them by up to a tenth on a busy machine; two more
+    runs of these six targets take about two minutes."""
     return [
         [target for target in targets if number <= rounds or target["fixed_cost"]]
         for number in range(1, max(rounds, fixed_cost_rounds) + 1)

@@ -269,8 +269,8 @@ class Commitment(Publishable):
             # The lists' default order: a page is read in order instead of sorting them all.
             models.Index(fields=["title"], name="policy_commitment_title"),
             # Which commitments the public sees, and their statuses, read from this index alone
-            # by the counts of the home page and of the lists' filters: PostgreSQL need not read
-            # the table. The id is a key column because SQLite takes no INCLUDE.
+            # by the home page's counts (by status, focus area and country): PostgreSQL need not
+            # read the table. The id is a key column because SQLite takes no INCLUDE.
             models.Index(
                 fields=["publication_status", "publish_at", "unpublish_at", "current_status", "id"],
                 name="policy_commitment_published",
